@@ -1,0 +1,337 @@
+"""The paper's statistical analysis on the tidy per-subject metric tables.
+
+Input: the TSVs of ``synflair metrics`` (columns :data:`METRIC_COLUMNS`), one
+or more subjects each. Output: three tables,
+
+- ``tests``: every paired two-sided Wilcoxon signed-rank test: the baseline
+  image (synthetic FLAIR) against each other image per metric and region, GM vs
+  WM, GM vs CSF and WM vs CSF within each image, and the lesion-Dice
+  comparisons;
+- ``normality``: Shapiro-Wilk per image, region and metric, and of the paired
+  differences that the Wilcoxon tests compare;
+- ``table``: the paper's Table (see :mod:`synflair.stats.table`).
+
+A comparison that cannot be computed (fewer than 2 paired subjects, NaN
+values, all differences zero) is a row with NaN and the reason in ``note``.
+
+Reference: Hagiwara et al., AJNR 2019;40:224-230, "Statistical Analysis".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synflair.errors import SynflairError
+from synflair.stats.normality import shapiro_wilk
+from synflair.stats.wilcoxon import EXACT_MAX_N, METHODS, NAN_POLICIES, wilcoxon_signed_rank
+
+#: Columns of a per-subject metrics TSV (``synflair metrics``).
+METRIC_COLUMNS = (
+    "subject",
+    "image",
+    "region",
+    "scaling",
+    "metric",
+    "value",
+    "n_voxels",
+    "scale_factor",
+    "note",
+)
+#: ``scaling`` of rows that do not depend on intensity scaling (lesion overlap).
+SCALING_NONE = "none"
+#: Tissue regions compared with each other within an image, in the paper's order.
+TISSUE_PAIRS = (("GM", "WM"), ("GM", "CSF"), ("WM", "CSF"))
+#: Prefix of the lesion-overlap metrics compared between images.
+DICE_PREFIX = "dice_"
+
+TEST_COLUMNS = (
+    "comparison",
+    "image",
+    "region",
+    "metric",
+    "scaling",
+    "n",
+    "mean_x",
+    "mean_y",
+    "median_difference",
+    "statistic",
+    "p",
+    "method",
+    "z",
+    "rank_biserial",
+    "r",
+    "note",
+)
+NORMALITY_COLUMNS = ("variable", "image", "region", "metric", "scaling", "n", "W", "p", "note")
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    """What to compare and how.
+
+    Attributes
+    ----------
+    baseline : str
+        Image every other image is compared against (the paper: synthetic FLAIR).
+    compare : str
+        The image of the paper-style table's second column (the paper: DL-FLAIR).
+    metrics : tuple of str
+        Image-quality metrics tested per region.
+    regions : tuple of str
+        Regions of the table, in order.
+    scaling : str
+        Which intensity scaling's rows to analyse (``"common"`` or ``"raw"``).
+    reference : str
+        The reference image of the metric tables; never compared as an image under test.
+    method, correction, exact_max_n, nan_policy
+        Passed to :func:`~synflair.stats.wilcoxon.wilcoxon_signed_rank`.
+    """
+
+    baseline: str = "synthetic"
+    compare: str = "dl"
+    metrics: tuple[str, ...] = ("psnr", "nrmse")
+    regions: tuple[str, ...] = ("GM", "WM", "CSF", "intracranial")
+    scaling: str = "common"
+    reference: str = "conventional"
+    method: str = "auto"
+    correction: bool = True
+    exact_max_n: int = EXACT_MAX_N
+    nan_policy: str = "propagate"
+
+    def __post_init__(self):
+        for name in ("baseline", "compare", "scaling", "reference"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        if self.baseline == self.compare:
+            raise ValueError(f"compare must differ from baseline, not {self.compare!r}")
+        for name in ("metrics", "regions"):
+            values = tuple(getattr(self, name))
+            if not values or not all(isinstance(v, str) and v for v in values):
+                raise ValueError(f"{name} must be a non-empty tuple of strings, not {values!r}")
+            object.__setattr__(self, name, values)
+        if self.scaling == SCALING_NONE:
+            raise ValueError(f"scaling must name an intensity scaling, not {self.scaling!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
+        if self.nan_policy not in NAN_POLICIES:
+            raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, not {self.nan_policy!r}")
+        if not 0 <= self.exact_max_n <= 60:
+            raise ValueError(f"exact_max_n must be in [0, 60], not {self.exact_max_n!r}")
+
+
+#: The paper's analysis: synthetic vs DL, PSNR and NRMSE, common intensity scale.
+DEFAULT_STATS = StatsConfig()
+
+
+def read_metrics(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """Read and concatenate per-subject metric TSVs.
+
+    Raises
+    ------
+    SynflairError
+        Naming the file that is missing, unreadable or lacks a column, or the duplicated
+        (subject, image, region, scaling, metric) keys (e.g. a file given twice).
+    """
+    if not paths:
+        raise SynflairError("no metrics files given")
+    frames = []
+    for path in paths:
+        try:
+            frame = pd.read_csv(path, sep="\t", dtype={"subject": str, "note": str})
+        except FileNotFoundError as error:
+            raise SynflairError(f"{path}: no such metrics file") from error
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise SynflairError(f"{path}: not a readable TSV ({error})") from error
+        missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
+        if missing:
+            raise SynflairError(
+                f"{path}: missing column(s) {missing}; expected the columns of "
+                f"'synflair metrics': {list(METRIC_COLUMNS)}"
+            )
+        frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+        frame["note"] = frame["note"].fillna("").astype(str)
+        frames.append(frame)
+    metrics = pd.concat(frames, ignore_index=True)
+    key = ["subject", "image", "region", "scaling", "metric"]
+    duplicated = metrics[metrics.duplicated(key, keep=False)]
+    if len(duplicated):
+        first = duplicated.iloc[0]
+        raise SynflairError(
+            f"{len(duplicated)} duplicated metric rows, e.g. subject {first['subject']!r} "
+            f"image {first['image']!r} region {first['region']!r} metric {first['metric']!r}; "
+            "was a subject's metrics file given twice?"
+        )
+    return metrics
+
+
+def select_scaling(metrics: pd.DataFrame, scaling: str) -> pd.DataFrame:
+    """Rows of one intensity scaling plus the rows that do not depend on scaling."""
+    scalings = set(metrics["scaling"]) - {SCALING_NONE}
+    if scalings and scaling not in scalings:
+        raise SynflairError(
+            f"no metrics with scaling {scaling!r}; the tables have {sorted(scalings)}"
+        )
+    return metrics[metrics["scaling"].isin([scaling, SCALING_NONE])]
+
+
+def _series(frame: pd.DataFrame, image: str, region: str, metric: str) -> pd.Series:
+    rows = frame[(frame["image"] == image) & (frame["region"] == region)]
+    rows = rows[rows["metric"] == metric]
+    return rows.set_index("subject")["value"]
+
+
+def _paired(a: pd.Series, b: pd.Series, labels: tuple[str, str]):
+    """Values of the subjects present in both; a note on the subjects left out."""
+    subjects = sorted(set(a.index) & set(b.index))
+    notes = []
+    for series, label in zip((a, b), labels, strict=True):
+        other = b if series is a else a
+        missing = sorted(set(other.index) - set(series.index))
+        if missing:
+            notes.append(f"no {label} value for subject(s) {missing}")
+    return subjects, a.reindex(subjects).to_numpy(), b.reindex(subjects).to_numpy(), notes
+
+
+def _test_row(config: StatsConfig, x, y, notes, **context) -> dict:
+    result = wilcoxon_signed_rank(
+        x,
+        y,
+        method=config.method,
+        correction=config.correction,
+        exact_max_n=config.exact_max_n,
+        nan_policy=config.nan_policy,
+    )
+    notes = [*notes, result.reason] if result.reason else list(notes)
+
+    def mean(values):
+        values = np.asarray(values, dtype=float)
+        return float(np.mean(values)) if len(values) and np.isfinite(values).all() else np.nan
+
+    return {
+        **context,
+        "n": result.n,
+        "mean_x": mean(x),
+        "mean_y": mean(y),
+        "median_difference": result.median_difference,
+        "statistic": result.statistic,
+        "p": result.p_value,
+        "method": result.method,
+        "z": result.z,
+        "rank_biserial": result.rank_biserial,
+        "r": result.r,
+        "note": "; ".join(notes),
+    }
+
+
+def _present(frame: pd.DataFrame, column: str, order: Sequence[str]) -> list[str]:
+    values = set(frame[column])
+    return [v for v in order if v in values] + sorted(values - set(order))
+
+
+def images_under_test(frame: pd.DataFrame, config: StatsConfig) -> list[str]:
+    """Images compared (the baseline first), i.e. all but the reference."""
+    images = set(frame["image"]) - {config.reference}
+    if config.baseline not in images:
+        raise SynflairError(
+            f"baseline image {config.baseline!r} is not in the metrics (images: {sorted(images)})"
+        )
+    order = [config.baseline, config.compare]
+    return [i for i in order if i in images] + sorted(images - set(order))
+
+
+def dice_metrics(frame: pd.DataFrame) -> list[str]:
+    """Lesion-overlap metrics present (``dice_conventional`` first)."""
+    names = {m for m in frame["metric"] if str(m).startswith(DICE_PREFIX)}
+    return sorted(names, key=lambda m: (m != "dice_conventional", m))
+
+
+def comparisons_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) -> pd.DataFrame:
+    """Every paired Wilcoxon test of the analysis (columns :data:`TEST_COLUMNS`).
+
+    ``mean_x`` and ``statistic`` refer to the first-named side of ``comparison``
+    (``"synthetic vs dl"``: x = synthetic).
+    """
+    frame = select_scaling(metrics, config.scaling)
+    images = images_under_test(frame, config)
+    baseline, others = images[0], images[1:]
+    regions = _present(frame[frame["metric"].isin(config.metrics)], "region", config.regions)
+    rows = []
+    for other in others:
+        for region in regions:
+            for metric in config.metrics:
+                a = _series(frame, baseline, region, metric)
+                b = _series(frame, other, region, metric)
+                if a.empty and b.empty:
+                    continue
+                _, x, y, notes = _paired(a, b, (baseline, other))
+                rows.append(_test_row(
+                    config, x, y, notes, comparison=f"{baseline} vs {other}",
+                    image=f"{baseline} vs {other}", region=region, metric=metric,
+                    scaling=config.scaling,
+                ))  # fmt: skip
+    for image in images:
+        for first, second in TISSUE_PAIRS:
+            for metric in config.metrics:
+                a = _series(frame, image, first, metric)
+                b = _series(frame, image, second, metric)
+                if a.empty and b.empty:
+                    continue
+                _, x, y, notes = _paired(a, b, (first, second))
+                rows.append(_test_row(
+                    config, x, y, notes, comparison=f"{first} vs {second}", image=image,
+                    region=f"{first} vs {second}", metric=metric, scaling=config.scaling,
+                ))  # fmt: skip
+    for metric in dice_metrics(frame):
+        for other in others:
+            a = _series(frame, baseline, "lesions", metric)
+            b = _series(frame, other, "lesions", metric)
+            if a.empty and b.empty:
+                continue
+            _, x, y, notes = _paired(a, b, (baseline, other))
+            rows.append(_test_row(
+                config, x, y, notes, comparison=f"{baseline} vs {other}",
+                image=f"{baseline} vs {other}", region="lesions", metric=metric,
+                scaling=SCALING_NONE,
+            ))  # fmt: skip
+    return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
+
+
+def normality_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) -> pd.DataFrame:
+    """Shapiro-Wilk per image, region and metric, and of the baseline-minus-image differences.
+
+    Columns :data:`NORMALITY_COLUMNS`; ``variable`` is the image name or
+    ``"<baseline> - <image>"`` for paired differences.
+    """
+    frame = select_scaling(metrics, config.scaling)
+    images = images_under_test(frame, config)
+    baseline = images[0]
+    metric_names = [*config.metrics, *dice_metrics(frame)]
+    rows = []
+    for metric in metric_names:
+        sub = frame[frame["metric"] == metric]
+        scaling = SCALING_NONE if metric.startswith(DICE_PREFIX) else config.scaling
+        for region in _present(sub, "region", config.regions):
+            variables = [(image, _series(sub, image, region, metric), []) for image in images]
+            for other in images[1:]:
+                a = _series(sub, baseline, region, metric)
+                b = _series(sub, other, region, metric)
+                _, x, y, notes = _paired(a, b, (baseline, other))
+                variables.append((f"{baseline} - {other}", pd.Series(x - y), notes))
+            for variable, values, notes in variables:
+                if values.empty:
+                    continue
+                result = shapiro_wilk(values.to_numpy(), nan_policy=config.nan_policy)
+                note = "; ".join([*notes, result.reason] if result.reason else notes)
+                image = variable if variable in images else variable.replace(" - ", " vs ")
+                rows.append({
+                    "variable": variable, "image": image, "region": region, "metric": metric,
+                    "scaling": scaling, "n": result.n, "W": result.statistic,
+                    "p": result.p_value, "note": note,
+                })  # fmt: skip
+    return pd.DataFrame(rows, columns=list(NORMALITY_COLUMNS))
