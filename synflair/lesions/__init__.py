@@ -1,0 +1,35 @@
+"""FLAIR-hyperintensity lesion segmentation in the spirit of LST's lesion growth algorithm.
+
+LST-LPA, which the paper used, runs only in MATLAB/SPM; synflair implements an
+unsupervised method after Schmidt et al. (NeuroImage 2012;59:3774-3783):
+belief maps of FLAIR hyperintensity relative to the GM/WM/CSF intensity
+distributions, an initial threshold kappa, growth into neighbouring voxels of
+lower belief, and a minimum lesion size, applied with the same parameters to
+synthetic, DL and conventional FLAIR. A supplied mask overrides it per subject.
+
+Public API
+----------
+- :class:`LesionParams`, :func:`segment_lesions` -> ``(lesion_mask, belief)``;
+- :func:`belief_map`, :func:`grow_lesions` (the two steps);
+- :func:`load_override`, :func:`apply_override` (supplied masks);
+- :func:`lesion_detection`, :func:`label_lesions` (lesion-wise TPR/FPR).
+"""
+
+from synflair.lesions.belief import TissueStats, belief_map
+from synflair.lesions.detection import label_lesions, lesion_detection
+from synflair.lesions.growth import DEFAULT_PARAMS, grow_lesions, segment_lesions
+from synflair.lesions.override import apply_override, load_override
+from synflair.lesions.params import LesionParams
+
+__all__ = [
+    "DEFAULT_PARAMS",
+    "LesionParams",
+    "TissueStats",
+    "apply_override",
+    "belief_map",
+    "grow_lesions",
+    "label_lesions",
+    "lesion_detection",
+    "load_override",
+    "segment_lesions",
+]

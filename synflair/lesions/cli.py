@@ -1,0 +1,101 @@
+"""``synflair lesions``: FLAIR-hyperintensity lesion map of one FLAIR image."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from synflair.atomic import write_json
+from synflair.errors import SynflairError
+from synflair.lesions.belief import belief_map
+from synflair.lesions.detection import label_lesions
+from synflair.lesions.growth import grow_lesions
+from synflair.lesions.override import apply_override, load_override
+from synflair.lesions.params import LesionParams
+from synflair.nifti import check_same_grid, load_data, save
+
+log = logging.getLogger(__name__)
+
+
+def sidecar_path(out: str | Path) -> Path:
+    """``x_lesions.nii.gz`` -> ``x_lesions.json``."""
+    out = Path(out)
+    name = out.name
+    for suffix in (".nii.gz", ".nii"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return out.with_name(name + ".json")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``synflair lesions``; every :class:`LesionParams` field is an option."""
+    parser.add_argument("--flair", required=True, help="FLAIR image (NIfTI)")
+    parser.add_argument("--mask", required=True, help="intracranial mask on the FLAIR grid")
+    parser.add_argument("--gm", required=True, help="GM probability (*_label-GM_probseg.nii.gz)")
+    parser.add_argument("--wm", required=True, help="WM probability (*_label-WM_probseg.nii.gz)")
+    parser.add_argument("--csf", required=True, help="CSF probability (*_label-CSF_probseg.nii.gz)")
+    parser.add_argument("--out", required=True, help="output lesion mask (NIfTI, 0/1)")
+    parser.add_argument("--belief-out", help="output belief map of hyperintensity (NIfTI)")
+    parser.add_argument(
+        "--override",
+        help="a lesion mask (e.g. manually corrected) written instead of the automatic one",
+    )
+    defaults = LesionParams()
+    group = parser.add_argument_group("segmentation parameters")
+    for field in dataclasses.fields(LesionParams):
+        default = getattr(defaults, field.name)
+        group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name,
+                           type=type(default), default=default,
+                           help=f"default {default}")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run ``synflair lesions``."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(LesionParams)}
+    try:
+        params = LesionParams(**values)
+    except ValueError as error:
+        raise SynflairError(f"synflair lesions options: {error}") from error
+    flair, image = load_data(args.flair, ndim=3)
+
+    def on_grid(path):
+        data, other = load_data(path, ndim=3)
+        check_same_grid(other, image, path, args.flair)
+        return data
+
+    mask = on_grid(args.mask) > 0.5
+    if not mask.any():
+        raise SynflairError(f"{args.mask}: the intracranial mask is empty")
+    probs = {name: on_grid(getattr(args, name)) for name in ("gm", "wm", "csf")}
+    override = load_override(args.override, image, args.flair) if args.override else None
+    voxel_size = tuple(float(v) for v in image.header.get_zooms()[:3])
+    try:
+        belief, z, stats = belief_map(
+            flair, mask, probs["gm"], probs["wm"], probs["csf"], params, voxel_size=voxel_size
+        )
+    except SynflairError as error:
+        raise SynflairError(f"{args.flair}: {error}") from error
+    candidates = mask & (probs["csf"] <= params.max_csf_prob)
+    automatic = grow_lesions(belief, candidates, params, z=z, voxel_size=voxel_size)
+    lesions, source = apply_override(automatic, override)
+    save(lesions.astype(np.uint8), image.affine, args.out, header=image.header, dtype=np.uint8)
+    if args.belief_out:
+        save(belief, image.affine, args.belief_out, header=image.header, dtype=np.float32)
+    _, n_lesions = label_lesions(lesions, params.connectivity)
+    voxel_ml = float(np.prod(voxel_size)) / 1000.0
+    write_json(sidecar_path(args.out), {
+        "source": source,
+        "override": str(args.override) if args.override else None,
+        "n_lesions": n_lesions,
+        "volume_ml": float(lesions.sum()) * voxel_ml,
+        "automatic_n_voxels": int(automatic.sum()),
+        "params": params.to_dict(),
+        "tissue_statistics": {name: dataclasses.asdict(s) for name, s in stats.items()},
+    })  # fmt: skip
+    log.info("%s: %d lesion(s), %.2f ml (%s) -> %s", args.flair, n_lesions,
+             float(lesions.sum()) * voxel_ml, source, args.out)  # fmt: skip

@@ -1,0 +1,88 @@
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from synflair.cli import main
+from synflair.lesions.cli import sidecar_path
+from synflair.metrics import dice
+from synflair.nifti import save
+
+
+@pytest.fixture
+def files(simulated, tmp_path):
+    paths = {}
+    for name in ("flair", "mask", "gm", "wm", "csf", "truth"):
+        data = getattr(simulated, name)
+        paths[name] = save(data, simulated.affine, tmp_path / f"{name}.nii.gz")
+    return paths
+
+
+def args(files, out, *extra):
+    return ["lesions", "--flair", str(files["flair"]), "--mask", str(files["mask"]),
+            "--gm", str(files["gm"]), "--wm", str(files["wm"]), "--csf", str(files["csf"]),
+            "--out", str(out), *extra]  # fmt: skip
+
+
+def test_cli_writes_mask_belief_and_sidecar(files, simulated, tmp_path):
+    out = tmp_path / "sub-01_desc-conventional_lesions.nii.gz"
+    belief = tmp_path / "sub-01_desc-conventional_belief.nii.gz"
+    assert main(args(files, out, "--belief-out", str(belief))) == 0
+    image = nib.load(out)
+    np.testing.assert_allclose(image.affine, simulated.affine)
+    lesions = np.asarray(image.dataobj)
+    assert image.get_data_dtype() == np.uint8 and set(np.unique(lesions)) <= {0, 1}
+    assert dice(lesions, simulated.truth) >= 0.7
+    assert nib.load(belief).shape == simulated.flair.shape
+    meta = json.loads(sidecar_path(out).read_text())
+    assert sidecar_path(out).name == "sub-01_desc-conventional_lesions.json"
+    assert meta["source"] == "automatic" and meta["n_lesions"] >= 10
+    assert meta["volume_ml"] == pytest.approx(lesions.sum() * 20 / 1000)
+    assert meta["params"]["kappa"] == 0.5
+    assert set(meta["tissue_statistics"]) == {"GM", "WM", "CSF"}
+
+
+def test_cli_parameters_change_the_result(files, tmp_path):
+    loose = tmp_path / "loose.nii.gz"
+    strict = tmp_path / "strict.nii.gz"
+    assert main(args(files, loose, "--boundary-fraction", "0.2")) == 0
+    assert main(args(files, strict, "--boundary-fraction", "0.7", "--connectivity", "3")) == 0
+    assert np.asarray(nib.load(loose).dataobj).sum() > np.asarray(nib.load(strict).dataobj).sum()
+    assert json.loads(sidecar_path(strict).read_text())["params"]["connectivity"] == 3
+
+
+def test_override_is_written_instead(files, simulated, tmp_path):
+    out = tmp_path / "lesions.nii.gz"
+    assert main(args(files, out, "--override", str(files["truth"]))) == 0
+    np.testing.assert_array_equal(np.asarray(nib.load(out).dataobj) > 0, simulated.truth)
+    meta = json.loads(sidecar_path(out).read_text())
+    assert meta["source"] == "override" and meta["override"] == str(files["truth"])
+    assert meta["automatic_n_voxels"] > 0
+
+
+def test_override_on_another_grid_is_rejected(files, simulated, tmp_path, capsys):
+    other = save(simulated.truth, np.diag([1.0, 1.0, 1.0, 1.0]), tmp_path / "other.nii.gz")
+    out = tmp_path / "lesions.nii.gz"
+    assert main(args(files, out, "--override", str(other))) == 2
+    assert "different affines" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_mismatched_tissue_map_and_bad_option_fail_cleanly(files, simulated, tmp_path, capsys):
+    small = save(simulated.gm[:-1], simulated.affine, tmp_path / "gm_small.nii.gz")
+    bad = dict(files, gm=small)
+    out = tmp_path / "lesions.nii.gz"
+    assert main(args(bad, out)) == 2
+    err = capsys.readouterr().err
+    assert "gm_small.nii.gz has shape" in err and "flair.nii.gz" in err
+    assert main(args(files, out, "--kappa", "2")) == 2
+    assert "kappa must be in (0, 1]" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_empty_mask_fails_cleanly(files, simulated, tmp_path, capsys):
+    empty = save(np.zeros(simulated.mask.shape), simulated.affine, tmp_path / "empty.nii.gz")
+    out = tmp_path / "lesions.nii.gz"
+    assert main(args(dict(files, mask=empty), out)) == 2
+    assert "empty.nii.gz: the intracranial mask is empty" in capsys.readouterr().err
