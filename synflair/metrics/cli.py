@@ -1,0 +1,119 @@
+"""``synflair metrics``: PSNR, NRMSE and lesion Dice of one subject into a tidy TSV."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+
+import numpy as np
+
+from synflair.atomic import write_tsv
+from synflair.errors import SynflairError
+from synflair.metrics.image import PAPER_PEAK
+from synflair.metrics.subject import NORMALIZERS, SCALINGS, MetricsConfig, subject_metrics
+from synflair.nifti import check_same_grid, load_data
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def parse_named_paths(values: list[str] | None, option: str) -> dict[str, str]:
+    """``["synthetic=a.nii.gz", "dl=b.nii.gz"]`` -> ``{"synthetic": "a.nii.gz", ...}``.
+
+    Raises
+    ------
+    SynflairError
+        For an entry without ``=``, a bad name or a name given twice.
+    """
+    named: dict[str, str] = {}
+    for value in values or []:
+        name, sep, path = value.partition("=")
+        if not sep or not path:
+            raise SynflairError(f"{option} {value!r}: expected NAME=PATH")
+        if not _NAME.match(name):
+            raise SynflairError(f"{option} {value!r}: the name must be letters, digits, '_' or '-'")
+        if name in named:
+            raise SynflairError(f"{option}: the name {name!r} is given twice")
+        named[name] = path
+    return named
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``synflair metrics``."""
+    parser.add_argument("--subject", required=True, help="subject label (without 'sub-')")
+    parser.add_argument(
+        "--reference",
+        required=True,
+        help="conventional FLAIR registered to synthetic space (NIfTI)",
+    )
+    parser.add_argument(
+        "--image",
+        action="append",
+        required=True,
+        metavar="NAME=PATH",
+        help="FLAIR under test, e.g. synthetic=F.nii.gz (repeatable)",
+    )
+    parser.add_argument("--mask", required=True, help="intracranial mask (NIfTI)")
+    parser.add_argument(
+        "--dseg", required=True, help="tissue labels, 1 CSF, 2 GM, 3 WM (*_dseg.nii.gz)"
+    )
+    parser.add_argument(
+        "--lesions",
+        action="append",
+        metavar="NAME=PATH",
+        help="lesion map of an image (repeatable); the one named "
+        "'conventional' is the reference of the dice_conventional rows",
+    )
+    parser.add_argument("--lesion-truth", help="true lesion mask (phantom) for dice_truth rows")
+    parser.add_argument("--out", required=True, help="output TSV")
+    parser.add_argument(
+        "--peak",
+        type=float,
+        default=PAPER_PEAK,
+        help=f"PSNR peak intensity (default {PAPER_PEAK:g})",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="append",
+        choices=SCALINGS,
+        help="intensity scaling(s) to report (repeatable; default: raw and common)",
+    )
+    parser.add_argument("--nrmse-normalizer", choices=NORMALIZERS, default="intracranial",
+                        help="mask of the NRMSE denominator, the mean of the image under "
+                        "test (default: intracranial)")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run ``synflair metrics``."""
+    try:
+        config = MetricsConfig(
+            peak=args.peak,
+            scalings=tuple(args.scaling or SCALINGS),
+            nrmse_normalizer=args.nrmse_normalizer,
+        )
+    except ValueError as error:
+        raise SynflairError(f"synflair metrics options: {error}") from error
+    images = parse_named_paths(args.image, "--image")
+    lesion_paths = parse_named_paths(args.lesions, "--lesions")
+    reference, ref_image = load_data(args.reference, ndim=3)
+
+    def on_grid(path, dtype=np.float32):
+        data, image = load_data(path, ndim=3, dtype=dtype)
+        check_same_grid(image, ref_image, path, args.reference)
+        return data
+
+    mask = on_grid(args.mask) > 0.5
+    if not mask.any():
+        raise SynflairError(f"{args.mask}: the intracranial mask is empty")
+    dseg = on_grid(args.dseg)
+    flair = {name: on_grid(path) for name, path in images.items()}
+    lesions = {name: on_grid(path) > 0.5 for name, path in lesion_paths.items()}
+    truth = on_grid(args.lesion_truth) > 0.5 if args.lesion_truth else None
+    table = subject_metrics(
+        args.subject, reference, flair, mask, dseg,
+        lesions=lesions, lesion_truth=truth, config=config,
+    )  # fmt: skip
+    write_tsv(args.out, table)
+    log.info("sub-%s: %d metric rows -> %s", args.subject, len(table), args.out)
