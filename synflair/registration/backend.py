@@ -1,0 +1,94 @@
+"""Which tool runs registration and tissue segmentation: ``fsl``, ``ants`` or ``auto``.
+
+``fsl`` (FLIRT, FAST through nipype) needs an FSL installation in ``$FSLDIR``;
+``ants`` (antspyx) installs from PyPI and is always available. ``auto`` picks
+FSL where it is installed, else ANTs. FSL is detected once per process, the
+way nipype does it (``nipype.interfaces.fsl.Info.version()`` reads
+``$FSLDIR/etc/fslversion``), plus a check that the needed executable exists.
+A missing tool is reported when a step runs, never at import.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from pathlib import Path
+
+from synflair.errors import SynflairError
+
+__all__ = ["BACKENDS", "fsl_tool", "fsl_version", "require_fsl", "resolve_backend"]
+
+#: Accepted values of ``--backend``.
+BACKENDS = ("auto", "fsl", "ants")
+
+
+@functools.cache
+def fsl_version() -> str | None:
+    """FSL version string, or ``None`` when ``$FSLDIR`` holds no FSL installation.
+
+    Cached: FSL is detected once per process.
+    """
+    if not os.environ.get("FSLDIR"):
+        return None
+    from nipype.interfaces.fsl import Info
+
+    return Info.version()
+
+
+def fsl_tool(name: str) -> Path | None:
+    """Path of the FSL executable ``name`` (``$FSLDIR/bin`` first, then ``PATH``)."""
+    fsldir = os.environ.get("FSLDIR")
+    if fsldir:
+        candidate = Path(fsldir) / "bin" / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def require_fsl(*tools: str) -> str:
+    """Return the FSL version, or raise a SynflairError naming what is missing.
+
+    Parameters
+    ----------
+    *tools : str
+        Executables that must exist (e.g. ``"flirt"``, ``"fast"``).
+    """
+    version = fsl_version()
+    if version is None:
+        raise SynflairError(
+            "backend 'fsl' needs an FSL installation: $FSLDIR is not set or holds no FSL "
+            "(no $FSLDIR/etc/fslversion); install FSL or use --backend ants"
+        )
+    missing = [tool for tool in tools if fsl_tool(tool) is None]
+    if missing:
+        raise SynflairError(
+            f"backend 'fsl': FSL {version} found in $FSLDIR={os.environ.get('FSLDIR')} but "
+            f"the executable(s) {', '.join(missing)} are not in $FSLDIR/bin or on PATH"
+        )
+    return version
+
+
+def resolve_backend(name: str, tools: tuple[str, ...] = ()) -> str:
+    """Turn ``auto`` into ``fsl`` or ``ants`` and check that the tool is there.
+
+    Parameters
+    ----------
+    name : {"auto", "fsl", "ants"}
+    tools : tuple of str
+        FSL executables the step needs; ``auto`` picks FSL only if all exist.
+
+    Returns
+    -------
+    str
+        ``"fsl"`` or ``"ants"``.
+    """
+    if name not in BACKENDS:
+        raise SynflairError(f"backend must be one of {', '.join(BACKENDS)}, not {name!r}")
+    if name == "auto":
+        has_fsl = fsl_version() is not None and all(fsl_tool(tool) for tool in tools)
+        return "fsl" if has_fsl else "ants"
+    if name == "fsl":
+        require_fsl(*tools)
+    return name
