@@ -1,0 +1,7 @@
+"""``python -m synflair`` is the same as the ``synflair`` command."""
+
+import sys
+
+from synflair.cli import main
+
+sys.exit(main())

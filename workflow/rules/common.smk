@@ -1,0 +1,137 @@
+# Config and subject-sheet validation, the subject lists, and input functions.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, workflow.basedir)
+# Jobs import the synflair library of this checkout (also inside conda envs and on SLURM nodes).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [workflow.basedir, *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+
+from synflair.cohort import phantom_subjects, read_sheet  # noqa: E402
+from synflair.errors import SynflairError  # noqa: E402
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+PHANTOM_DIR = "resources/phantom"
+
+
+def _load_subjects():
+    if config["cohort"] == "phantom":
+        return phantom_subjects(PHANTOM_DIR, config["phantom"]["subjects"])
+    if not config.get("sheet"):
+        raise SynflairError("config key 'sheet': required when cohort is 'sheet'")
+    import pandas as pd
+
+    sheet = pd.read_csv(config["sheet"], sep="\t", dtype=str, keep_default_na=False)
+    for row in sheet.to_dict("records"):
+        validate({k: v for k, v in row.items() if v != ""}, "../schemas/subjects.schema.yaml")
+    return read_sheet(config["sheet"])
+
+
+def _check_config(subjects):
+    preset = Path(config["training"]["preset"])
+    if not preset.is_file():
+        raise SynflairError(
+            f"config key 'training.preset': {preset} does not exist (expected a training YAML)"
+        )
+    for label, path in config["lesions"]["override"].items():
+        if label.removeprefix("sub-") not in subjects:
+            raise SynflairError(f"config key 'lesions.override.{label}': no such subject")
+        if not Path(path).is_file():
+            raise SynflairError(f"config key 'lesions.override.{label}': {path} does not exist")
+    representative = config["report"]["representative"]
+    for label in [representative] if isinstance(representative, str) else representative or []:
+        if SUBJECTS.get(label.removeprefix("sub-"), None) is None:
+            raise SynflairError(f"config key 'report.representative': no subject {label!r}")
+
+
+SUBJECTS = {s.subject: s for s in _load_subjects()}
+_check_config(SUBJECTS)
+TRAIN = sorted(s for s, v in SUBJECTS.items() if v.split == "train")
+TEST = sorted(s for s, v in SUBJECTS.items() if v.split == "test")
+IS_PHANTOM = config["cohort"] == "phantom"
+IMAGES = ["synthetic", "dl", "stage1"]  # FLAIRs under test: synthetic, DL (stage 2), DL (stage 1)
+
+
+wildcard_constraints:
+    subject="[A-Za-z0-9]+",
+    image="synthetic|dl|stage1|conventional",
+    stage="1|2",
+
+
+def subject_dir(wildcards):
+    """The phantom subject folder that holds the DICOM (phantom cohort only)."""
+    return f"{PHANTOM_DIR}/sub-{wildcards.subject}"
+
+
+def get_mdme_dicom(wildcards):
+    """Input for MDME conversion: the phantom subject folder or the sheet's folders."""
+    if IS_PHANTOM:
+        return subject_dir(wildcards)
+    return list(SUBJECTS[wildcards.subject].mdme)
+
+
+def get_flair_dicom(wildcards):
+    """Input for FLAIR conversion."""
+    if IS_PHANTOM:
+        return subject_dir(wildcards)
+    return SUBJECTS[wildcards.subject].flair
+
+
+def mdme_folders(wildcards):
+    return " ".join(f"'{p}'" for p in SUBJECTS[wildcards.subject].mdme)
+
+
+def flair_folder(wildcards):
+    return SUBJECTS[wildcards.subject].flair
+
+
+def get_lesion_truth(wildcards):
+    """The phantom's true lesion mask (phantom cohort), else nothing."""
+    if IS_PHANTOM:
+        return subject_dir(wildcards)
+    return []
+
+
+def lesion_override(wildcards):
+    """A user-supplied lesion mask for this subject, or ''."""
+    label = wildcards.subject
+    path = config["lesions"]["override"].get(label) or config["lesions"]["override"].get(
+        f"sub-{label}"
+    )
+    return path or SUBJECTS[label].lesion_mask or ""
+
+
+def res(stage, subject, suffix):
+    """BIDS-derivatives path: results/<stage>/sub-<id>/sub-<id>_<suffix>."""
+    return f"results/{stage}/sub-{subject}/sub-{subject}_{suffix}"
+
+
+def synthetic_path(kind, subject):
+    """Our synthetic image (flair, t1w, mask) or, if configured and present, the vendor's."""
+    if config["quantification"]["use_vendor"][kind] and kind in SUBJECTS[subject].vendor:
+        return res("nifti", subject, f"desc-vendor_{kind}.nii.gz")
+    suffix = {
+        "flair": "desc-synthetic_FLAIR.nii.gz",
+        "t1w": "desc-synthetic_T1w.nii.gz",
+        "mask": "desc-intracranial_mask.nii.gz",
+    }[kind]
+    return res("quantify", subject, suffix)
+
+
+def synthetic(kind):
+    """Input function for :func:`synthetic_path`."""
+    return lambda wildcards: synthetic_path(kind, wildcards.subject)
+
+
+def flair_image_path(image, subject):
+    """The FLAIR ``image`` (synthetic, dl, stage1, conventional) in synthetic (MDME) space."""
+    if image == "synthetic":
+        return synthetic_path("flair", subject)
+    if image == "conventional":
+        return res("registration", subject, "space-synthetic_FLAIR.nii.gz")
+    return res("infer", subject, f"desc-{image}_FLAIR.nii.gz")

@@ -1,0 +1,58 @@
+# DICOM -> NIfTI: the MDME raw series (pydicom sorter) and conventional FLAIR (dcm2niix).
+
+
+rule convert_mdme:
+    input:
+        get_mdme_dicom,
+    output:
+        nii=res("nifti", "{subject}", "mdme.nii.gz"),
+        json=res("nifti", "{subject}", "mdme.json"),
+    params:
+        folders=lambda wc: mdme_folders(wc),
+        component=config["conversion"]["mdme_component"],
+        delay=(
+            f"--delay-attribute {config['conversion']['delay_attribute']}"
+            if config["conversion"]["delay_attribute"]
+            else ""
+        ),
+    log:
+        "logs/convert/sub-{subject}_mdme.log",
+    conda:
+        "../../envs/dicom.yaml"
+    shell:
+        "python -m synflair dicom2nifti --kind mdme --dicom {params.folders} --out {output.nii} "
+        "--component {params.component} {params.delay} > {log} 2>&1"
+
+
+rule convert_flair:
+    input:
+        get_flair_dicom,
+    output:
+        nii=res("nifti", "{subject}", "FLAIR.nii.gz"),
+        json=res("nifti", "{subject}", "FLAIR.json"),
+    params:
+        folder=lambda wc: flair_folder(wc),
+    log:
+        "logs/convert/sub-{subject}_FLAIR.log",
+    conda:
+        "../../envs/dicom.yaml"
+    shell:
+        "python -m synflair dicom2nifti --kind standard --dicom '{params.folder}' "
+        "--out {output.nii} > {log} 2>&1"
+
+
+rule convert_vendor:
+    input:
+        lambda wc: SUBJECTS[wc.subject].vendor[wc.kind],
+    output:
+        nii=res("nifti", "{subject}", "desc-vendor_{kind}.nii.gz"),
+        json=res("nifti", "{subject}", "desc-vendor_{kind}.json"),
+    wildcard_constraints:
+        kind="flair|t1w|mask",
+    log:
+        "logs/convert/sub-{subject}_vendor-{kind}.log",
+    conda:
+        "../../envs/dicom.yaml"
+    shell:
+        "python -m synflair dicom2nifti --kind standard --dicom '{input}' "
+        "--out {output.nii} > {log} 2>&1"

@@ -1,0 +1,68 @@
+# PSNR, NRMSE and lesion Dice per test subject; Wilcoxon statistics; phantom ground-truth QC.
+
+
+rule evaluate_metrics:
+    input:
+        reference=res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
+        images=lambda wc: [flair_image_path(image, wc.subject) for image in IMAGES],
+        mask=synthetic("mask"),
+        dseg=res("segmentation", "{subject}", "dseg.nii.gz"),
+        lesions=expand(
+            res("lesions", "{{subject}}", "desc-{image}_lesions.nii.gz"),
+            image=[*IMAGES, "conventional"],
+        ),
+    output:
+        res("metrics", "{subject}", "metrics.tsv"),
+    params:
+        images=lambda wc, input: " ".join(
+            f"--image {name}={path}" for name, path in zip(IMAGES, input.images)
+        ),
+        lesions=lambda wc, input: " ".join(
+            f"--lesions {name}={path}"
+            for name, path in zip([*IMAGES, "conventional"], input.lesions)
+        ),
+    log:
+        "logs/metrics/sub-{subject}.log",
+    conda:
+        "../../envs/evaluation.yaml"
+    shell:
+        "python -m synflair metrics --subject {wildcards.subject} --reference {input.reference} "
+        "{params.images} --mask {input.mask} --dseg {input.dseg} {params.lesions} "
+        "--out {output} > {log} 2>&1"
+
+
+rule evaluate_stats:
+    input:
+        expand(res("metrics", "{subject}", "metrics.tsv"), subject=TEST),
+    output:
+        table=report("results/stats/table.tsv", caption="../report/table.rst", category="Statistics"),
+        tests="results/stats/tests.tsv",
+        normality="results/stats/normality.tsv",
+    params:
+        out="results/stats",
+        scaling=config["metrics"]["scaling"],
+    log:
+        "logs/stats/stats.log",
+    conda:
+        "../../envs/evaluation.yaml"
+    shell:
+        "python -m synflair stats --metrics {input} --out-dir {params.out} "
+        "--scaling {params.scaling} > {log} 2>&1"
+
+
+rule evaluate_truth:
+    input:
+        truth=subject_dir,
+        xfm=res("registration", "{subject}", "from-FLAIR_to-synthetic_xfm.json"),
+        maps=multiext(res("quantify", "{subject}", ""), "T1map.nii.gz", "T2map.nii.gz", "TB1map.nii.gz"),
+        mask=res("quantify", "{subject}", "desc-intracranial_mask.nii.gz"),
+        dseg=res("segmentation", "{subject}", "dseg.nii.gz"),
+        lesions=res("lesions", "{subject}", "desc-conventional_lesions.nii.gz"),
+    output:
+        res("qc", "{subject}", "truth.tsv"),
+    log:
+        "logs/qc/sub-{subject}.log",
+    conda:
+        "../../envs/evaluation.yaml"
+    script:
+        "../scripts/evaluate_truth.py"

@@ -1,0 +1,24 @@
+# DL-FLAIR for the test split, from the stage-2 (cGAN) model and, for comparison, stage 1.
+
+
+rule infer_dl_flair:
+    input:
+        model=lambda wc: "results/train/stage-{}/model.pt".format(
+            "2" if wc.image == "dl" else "1"
+        ),
+        mdme=res("nifti", "{subject}", "mdme.nii.gz"),
+        mask=synthetic("mask"),
+    output:
+        res("infer", "{subject}", "desc-{image}_FLAIR.nii.gz"),
+    wildcard_constraints:
+        image="dl|stage1",
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        "logs/infer/sub-{subject}_{image}.log",
+    conda:
+        "../../envs/train.yaml"
+    shell:
+        "python -m synflair infer --model {input.model} --mdme {input.mdme} "
+        "--mask {input.mask} --out {output} > {log} 2>&1"

@@ -1,0 +1,22 @@
+# Conventional FLAIR -> synthetic FLAIR space (FSL FLIRT or ANTs), rigid by default.
+
+
+rule register_flair:
+    input:
+        moving=res("nifti", "{subject}", "FLAIR.nii.gz"),
+        fixed=synthetic("flair"),
+    output:
+        image=res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
+        xfm=res("registration", "{subject}", "from-FLAIR_to-synthetic_xfm.json"),
+    params:
+        backend=config["registration"]["backend"],
+        dof=config["registration"]["dof"],
+    threads: 2
+    log:
+        "logs/registration/sub-{subject}.log",
+    conda:
+        "../../envs/registration.yaml"
+    shell:
+        "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair register "
+        "--moving {input.moving} --fixed {input.fixed} --out {output.image} "
+        "--transform {output.xfm} --backend {params.backend} --dof {params.dof} > {log} 2>&1"

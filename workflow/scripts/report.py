@@ -1,0 +1,39 @@
+"""Build results/report.html from the workflow's outputs."""
+
+import sys
+
+from synflair.report.build import ReportInputs, SubjectImages, build_report
+
+sys.stderr = open(snakemake.log[0], "w")
+inputs, params = snakemake.input, snakemake.params
+names = ["synthetic", "dl", "stage1", "conventional"]
+subjects = [
+    SubjectImages(
+        subject=s,
+        flair={n: inputs[f"flair_{n}_{s}"] for n in names},
+        lesions={n: inputs[f"lesions_{n}_{s}"] for n in names},
+        mask=inputs[f"mask_{s}"],
+        dseg=inputs[f"dseg_{s}"],
+        t1w=inputs[f"t1w_{s}"],
+    )
+    for s in params.test
+]
+report_inputs = ReportInputs(
+    table=inputs.table,
+    tests=inputs.tests,
+    normality=inputs.normality,
+    metrics=list(inputs.metrics),
+    losses={f"stage {i + 1}": p for i, p in enumerate(inputs.losses)},
+    subjects=subjects,
+    truth=list(inputs.truth) if params.phantom else [],
+)
+representative = params.config["report"]["representative"]
+if isinstance(representative, str):
+    representative = [representative]
+build_report(
+    report_inputs,
+    params.config,
+    snakemake.output[0],
+    representative=[r.removeprefix("sub-") for r in representative or []] or None,
+    n_train=len(params.train),
+)
