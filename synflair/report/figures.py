@@ -9,9 +9,9 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 IMAGE_TITLES = {
     "synthetic": "Synthetic FLAIR",
@@ -74,7 +74,7 @@ def flair_comparison(images: dict, reference: np.ndarray, mask: np.ndarray, k: i
 
 def _box(center, size, shape):
     half = size // 2
-    lo = [int(np.clip(c - half, 0, s - size)) for c, s in zip(center, shape)]
+    lo = [int(np.clip(c - half, 0, s - size)) for c, s in zip(center, shape, strict=True)]
     return tuple(slice(a, a + size) for a in lo)
 
 
@@ -105,7 +105,7 @@ def magnified(images: dict, reference: np.ndarray, dseg: np.ndarray, k: int, reg
     panels = {**images, "conventional": reference}
     vmax = float(np.percentile(reference[:, :, k][label > 0], 99.5)) if (label > 0).any() else 1.0
     fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels), 3.2))
-    for ax, (name, image) in zip(np.atleast_1d(axes), panels.items()):
+    for ax, (name, image) in zip(np.atleast_1d(axes), panels.items(), strict=True):
         _show(ax, image[:, :, k][box], vmax, IMAGE_TITLES.get(name, name))
     return fig
 
@@ -113,7 +113,7 @@ def magnified(images: dict, reference: np.ndarray, dseg: np.ndarray, k: int, reg
 def loss_curves(losses: dict[str, pd.DataFrame]):
     """Loss curves of both stages (every numeric column except the iteration)."""
     fig, axes = plt.subplots(1, len(losses), figsize=(5.5 * len(losses), 3.4), squeeze=False)
-    for ax, (stage, frame) in zip(axes[0], losses.items()):
+    for ax, (stage, frame) in zip(axes[0], losses.items(), strict=True):
         x = frame["iteration"] if "iteration" in frame else np.arange(len(frame))
         for column in frame.columns:
             if column != "iteration" and pd.api.types.is_numeric_dtype(frame[column]):

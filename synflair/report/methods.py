@@ -60,6 +60,7 @@ def methods_paragraph(
     ver = versions()
     te = "/".join(f"{t:g}" for t in MDME_PAPER.te)
     td = "/".join(f"{t:g}" for t in MDME_PAPER.td)
+    reg, seg, met = config["registration"], config["segmentation"], config["metrics"]
     return (
         f"Data: {cohort}{split}. MDME raw images (TE {te} ms, saturation delays {td} ms, "
         f"TR {MDME_PAPER.tr:g} ms; {config['conversion']['mdme_component']} images) were "
@@ -70,13 +71,14 @@ def methods_paragraph(
         f"TE {q['synthetic_t1w']['te']:g} ms) were generated with an intracranial mask. The "
         f"stage-1 target was CSF-suppressed (images {pre['ir_index']} and {pre['t2_index']}, "
         f"thresholds {pre['ir_threshold']:g} / {pre['t2_threshold']:g}). The pixel-wise generator "
-        f"and multi-resolution discriminator were trained in two stages ({_training_summary(config)}"
+        "and multi-resolution discriminator were trained in two stages "
+        f"({_training_summary(config)}"
         f", device {config['training']['device']}). Conventional FLAIR was registered to synthetic "
-        f"FLAIR ({config['registration']['backend']} backend, {config['registration']['dof']} dof); "
+        f"FLAIR ({reg['backend']} backend, {reg['dof']} dof); "
         f"the skull-stripped synthetic T1w was segmented into GM, WM and CSF "
-        f"({config['segmentation']['backend']} backend); lesions were segmented with synflair's "
+        f"({seg['backend']} backend); lesions were segmented with synflair's "
         "lesion-growth method on each FLAIR. PSNR (peak "
-        f"{config['metrics']['peak']:g}) and NRMSE were computed on the {config['metrics']['scaling']} "
+        f"{met['peak']:g}) and NRMSE were computed on the {met['scaling']} "
         "intensity scale (every FLAIR scaled to an intracranial mean of 2000) and compared with "
         "paired two-sided Wilcoxon signed-rank tests (exact p-values where possible). Software: "
         + ", ".join(f"{k} {v}" for k, v in ver.items())
