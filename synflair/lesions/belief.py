@@ -115,6 +115,39 @@ def _smooth(image: np.ndarray, sigma_mm: float, voxel_size: Sequence[float]) -> 
     return ndimage.gaussian_filter(image, sigma, mode="constant", cval=0.0)
 
 
+def _block_mean(image: np.ndarray, factors: Sequence[int]) -> np.ndarray:
+    pad = [(0, (-n) % f) for n, f in zip(image.shape, factors, strict=True)]
+    image = np.pad(image, pad)
+    shape = []
+    for n, f in zip(image.shape, factors, strict=True):
+        shape += [n // f, f]
+    return image.reshape(shape).mean(axis=tuple(range(1, 2 * image.ndim, 2)))
+
+
+def _local_mean(
+    flair: np.ndarray,
+    voxels: np.ndarray,
+    prior: float,
+    sigma_mm: float,
+    voxel_size: Sequence[float],
+) -> np.ndarray:
+    """Gaussian-weighted mean of ``flair`` over ``voxels``, shrunk towards ``prior`` where sparse.
+
+    Computed on a grid coarser by about sigma / 3 per axis (block means), then
+    interpolated linearly back: the result is smooth on that scale anyway.
+    """
+    factors = [max(1, int(sigma_mm / (3.0 * v))) for v in voxel_size]
+    weight = _block_mean(voxels.astype(np.float64), factors)
+    total = _block_mean(np.where(voxels, flair, 0.0), factors)
+    coarse_voxel = [v * f for v, f in zip(voxel_size, factors, strict=True)]
+    weight = _smooth(weight, sigma_mm, coarse_voxel)
+    total = _smooth(total, sigma_mm, coarse_voxel)
+    local = (total + _GLOBAL_PRIOR * prior) / (weight + _GLOBAL_PRIOR)
+    if any(f > 1 for f in factors):
+        local = ndimage.zoom(local, factors, order=1, mode="nearest", grid_mode=True)
+    return local[tuple(slice(0, n) for n in flair.shape)]
+
+
 def tissue_statistics(
     flair: np.ndarray,
     mask: np.ndarray,
@@ -162,9 +195,7 @@ def tissue_statistics(
             # the local mean of a sparse tissue (GM within deep WM) towards themselves.
             spread = MAD_TO_SD * float(np.median(np.abs(values - median)))
             inlier = pure & (np.abs(flair - median) <= _INLIER_SDS * max(spread, 1e-12))
-            weight = _smooth(inlier.astype(np.float64), params.bias_sigma_mm, voxel_size)
-            total = _smooth(np.where(inlier, flair, 0.0), params.bias_sigma_mm, voxel_size)
-            local = (total + _GLOBAL_PRIOR * median) / (weight + _GLOBAL_PRIOR)
+            local = _local_mean(flair, inlier, median, params.bias_sigma_mm, voxel_size)
         else:
             local = np.full(flair.shape, median)
         residual = values - local[pure]

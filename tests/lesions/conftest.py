@@ -64,6 +64,19 @@ def mni_fractions(z_range: tuple[int, int] = (60, 140)):
     return gm / total * mask, wm / total * mask, csf / total * mask, mask
 
 
+def lesion_sites(gm, wm, csf, mask) -> dict[str, np.ndarray]:
+    """Candidate lesion centres (voxel indices) by location."""
+    inner = ndimage.distance_transform_edt(mask) > 12
+    ventricles = (csf > 0.9) & inner
+    near_ventricles = ndimage.distance_transform_edt(~ventricles) <= 3
+    near_cortex = ndimage.distance_transform_edt(~(gm > 0.5)) <= 2
+    return {
+        "deep": np.argwhere(ndimage.binary_erosion(wm > 0.95, iterations=2)),
+        "periventricular": np.argwhere((wm > 0.5) & near_ventricles & ~ventricles),
+        "juxtacortical": np.argwhere((wm > 0.5) & near_cortex & ~(csf > 0.2)),
+    }
+
+
 def _downsample(volume: np.ndarray) -> np.ndarray:
     """2x2 in-plane block average; 4 of every 5 slices averaged (4 mm slice, 1 mm gap)."""
     x, y, z = (s - s % d for s, d in zip(volume.shape, (2, 2, 5), strict=True))
@@ -79,12 +92,17 @@ def simulate(
     noise: float = 0.03,
     bias: float = 0.15,
     lesion_as: str = "GM",
+    where: str = "deep",
 ) -> SimulatedFlair:
-    """Conventional FLAIR with ``n_lesions`` WM lesions on a thick-slice grid."""
+    """Conventional FLAIR with ``n_lesions`` WM lesions on a thick-slice grid.
+
+    ``where``: lesion centres in ``"deep"`` white matter, ``"periventricular"`` (within
+    3 mm of the ventricles) or ``"juxtacortical"`` (white matter within 2 mm of cortex).
+    """
     gm, wm, csf, mask = mni_fractions()
     shape = gm.shape
-    deep_wm = np.argwhere(ndimage.binary_erosion(wm > 0.95, iterations=2))
-    centres = deep_wm[rng.choice(len(deep_wm), n_lesions, replace=False)]
+    sites = lesion_sites(gm, wm, csf, mask)[where]
+    centres = sites[rng.choice(len(sites), n_lesions, replace=False)]
     grid = np.indices(shape, dtype=np.float32)
     lesion = np.zeros(shape, np.float32)
     t1 = np.zeros(shape, np.float32)

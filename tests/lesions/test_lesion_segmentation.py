@@ -32,11 +32,21 @@ def test_dice_and_detection_on_simulated_conventional_flair(simulated):
     assert lesions.dtype == bool and belief.dtype == np.float32
 
 
-@pytest.mark.parametrize("lesion_as", ["WM"])
-def test_lesions_classified_as_wm_are_found_too(lesion_as):
-    sim = simulate(np.random.default_rng(1), lesion_as=lesion_as, bias=0.3, noise=0.05)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"where": "periventricular"},
+        {"where": "juxtacortical", "radius_mm": (1.5, 4.0)},
+        {"lesion_as": "WM", "bias": 0.3, "noise": 0.05},
+    ],
+)
+def test_periventricular_juxtacortical_and_wm_labelled_lesions(options):
+    sim = simulate(np.random.default_rng(1), **options)
     lesions, _ = run(sim)
+    found = lesion_detection(lesions, sim.truth)
+    print(options, f"Dice {dice(lesions, sim.truth):.3f}", found)
     assert dice(lesions, sim.truth) >= 0.7
+    assert found["tpr"] >= 0.9 and found["fpr"] <= 0.2
 
 
 def test_no_lesions_gives_an_empty_map():
@@ -170,3 +180,17 @@ def test_override_replaces_the_automatic_mask():
     assert source == "automatic" and mask is not None and mask[1, 1, 1]
     with pytest.raises(SynflairError, match="override lesion mask has shape"):
         apply_override(automatic, supplied[:-1])
+
+
+def test_local_tissue_mean_follows_a_smooth_bias_and_ignores_other_voxels():
+    from synflair.lesions.belief import _local_mean
+
+    x = np.arange(120, dtype=float)[:, None, None] * np.ones((120, 60, 8))
+    flair = 1000.0 + 2.0 * x  # a linear bias along x
+    voxels = np.ones(flair.shape, bool)
+    voxels[:, ::2] = False  # half of the voxels are another tissue ...
+    flair[~voxels] = 5000.0  # ... with another intensity, which must not leak in
+    local = _local_mean(flair, voxels, 1000.0, 10.0, (1.0, 1.0, 4.0))
+    assert local.shape == flair.shape
+    interior = local[30:90, 20:40, 3]
+    np.testing.assert_allclose(interior, (1000.0 + 2.0 * x)[30:90, 20:40, 3], rtol=0.01)
