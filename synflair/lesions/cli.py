@@ -32,6 +32,23 @@ def sidecar_path(out: str | Path) -> Path:
     return out.with_name(name + ".json")
 
 
+#: One-line help per :class:`LesionParams` field (the class docstring has the details).
+PARAM_HELP = {
+    "z_low": "robust z-score where the belief of hyperintensity starts to rise",
+    "z_high": "robust z-score where the belief reaches 1",
+    "kappa": "initial threshold: belief that seeds a lesion",
+    "grow_threshold": "belief a neighbouring voxel needs for the lesion to grow into it",
+    "purity": "tissue probability of the voxels used for tissue intensity statistics",
+    "max_csf_prob": "voxels with a higher CSF probability are never lesion",
+    "boundary_fraction": "trim each lesion to this fraction of its peak z (0: off)",
+    "min_volume_mm3": "smallest lesion kept, mm^3",
+    "connectivity": "neighbourhood: 1 face, 2 edge, 3 corner",
+    "bias_sigma_mm": "width of the local tissue means that follow intensity bias (0: global)",
+    "smoothing_mm": "Gaussian denoising of the FLAIR before scoring (0: none)",
+    "min_tissue_voxels": "fewest pure voxels per tissue",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``synflair lesions``; every :class:`LesionParams` field is an option."""
     parser.add_argument("--flair", required=True, help="FLAIR image (NIfTI)")
@@ -51,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default = getattr(defaults, field.name)
         group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name,
                            type=type(default), default=default,
-                           help=f"default {default}")  # fmt: skip
+                           help=f"{PARAM_HELP[field.name]} (default {default})")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> None:
