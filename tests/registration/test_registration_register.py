@@ -86,7 +86,7 @@ def test_outputs_follow_the_contract(registered, pair, tmp_path_factory):
 def test_registration_is_reproducible(registered, pair, center, tmp_path):
     # Multi-threaded ANTs varies from run to run by about 0.1 degree / 0.05 mm here, well
     # below the 0.5 target (bitwise identical with one ITK thread: see
-    # test_cli.py::test_single_thread_runs_are_bitwise_identical).
+    # test_registration_cli.py::test_single_thread_runs_are_bitwise_identical).
     result, _ = registered
     moving, fixed, _, _ = pair
     again = register(
