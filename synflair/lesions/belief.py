@@ -258,7 +258,13 @@ def belief_map(
     variance = sum(p * stats[t].scale ** 2 for p, t in zip(probs, TISSUES, strict=True)) / total
     spread = np.sqrt(np.where(tissue, variance, 1.0))
     z = np.where(tissue, (flair - expected) / spread, 0.0)
-    ramp = np.clip((z - params.z_low) / (params.z_high - params.z_low), 0.0, 1.0)
     parenchyma = (probs[0] + probs[1]) / total
+    score = z
+    if params.gm_floor:
+        # The parenchyma counted as GM, the brightest normal tissue of FLAIR: a GM/WM boundary
+        # voxel that a sharp segmentation calls WM is then not hyperintense.
+        floor = parenchyma * location["GM"] + probs[2] / total * location["CSF"]
+        score = np.where(tissue, (flair - np.maximum(expected, floor)) / spread, 0.0)
+    ramp = np.clip((score - params.z_low) / (params.z_high - params.z_low), 0.0, 1.0)
     belief = np.where(tissue, ramp * parenchyma, 0.0)
     return belief.astype(np.float32), z.astype(np.float32), stats

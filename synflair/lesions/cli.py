@@ -36,6 +36,7 @@ def sidecar_path(out: str | Path) -> Path:
 PARAM_HELP = {
     "z_low": "robust z-score where the belief of hyperintensity starts to rise",
     "z_high": "robust z-score where the belief reaches 1",
+    "gm_floor": "a voxel must also be brighter than if its parenchyma were all GM",
     "kappa": "initial threshold: belief that seeds a lesion",
     "grow_threshold": "belief a neighbouring voxel needs for the lesion to grow into it",
     "purity": "tissue probability of the voxels used for tissue intensity statistics",
@@ -66,9 +67,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("segmentation parameters")
     for field in dataclasses.fields(LesionParams):
         default = getattr(defaults, field.name)
-        group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name,
-                           type=type(default), default=default,
-                           help=f"{PARAM_HELP[field.name]} (default {default})")  # fmt: skip
+        flag = f"--{field.name.replace('_', '-')}"
+        text = f"{PARAM_HELP[field.name]} (default {default})"
+        if isinstance(default, bool):
+            group.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction,
+                               default=default, help=text)  # fmt: skip
+        else:
+            group.add_argument(flag, dest=field.name, type=type(default), default=default,
+                               help=text)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> None:

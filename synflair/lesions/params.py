@@ -18,6 +18,12 @@ class LesionParams:
         The belief of hyperintensity ramps linearly from 0 at a robust z-score of
         ``z_low`` to 1 at ``z_high`` (z of the FLAIR intensity relative to the
         tissue-mixture intensity expected from the GM/WM/CSF probabilities).
+    gm_floor : bool
+        Score hyperintensity against the larger of the tissue-mixture intensity and
+        the intensity the voxel would have if its parenchyma were all GM (the
+        brightest normal tissue of FLAIR), so that GM/WM boundary voxels that a sharp
+        segmentation labels WM are not hyperintense. The lesion boundary
+        (``boundary_fraction``) is still set on the tissue-mixture z.
     kappa : float
         Initial threshold: voxels with belief >= ``kappa`` seed lesions (LST's kappa).
     grow_threshold : float
@@ -48,6 +54,7 @@ class LesionParams:
 
     z_low: float = 2.0
     z_high: float = 6.0
+    gm_floor: bool = True
     kappa: float = 0.5
     grow_threshold: float = 0.15
     purity: float = 0.9
@@ -67,6 +74,8 @@ class LesionParams:
 
         check("z_low", math.isfinite, "a finite number")
         check("z_high", lambda v: math.isfinite(v) and v > self.z_low, "finite and > z_low")
+        if not isinstance(self.gm_floor, bool):
+            raise ValueError(f"gm_floor must be True or False, not {self.gm_floor!r}")
         check("kappa", lambda v: 0 < v <= 1, "in (0, 1]")
         check("grow_threshold", lambda v: 0 < v <= self.kappa, "in (0, kappa]")
         check("purity", lambda v: 0.5 <= v < 1, "in [0.5, 1)")

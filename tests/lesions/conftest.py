@@ -13,6 +13,7 @@ T1-hypointense lesions.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def _load(name: str) -> np.ndarray:
     return np.asarray(nib.load(path).dataobj, dtype=np.float32) / 255.0
 
 
+@functools.cache
 def mni_fractions(z_range: tuple[int, int] = (60, 140)):
     """GM, WM, CSF fractions and the intracranial mask at 1 mm (cropped, axial slab)."""
     gm, wm = _load("gm"), _load("wm")
@@ -61,11 +63,16 @@ def mni_fractions(z_range: tuple[int, int] = (60, 140)):
     mask = ndimage.binary_dilation(ndimage.binary_fill_holes(closed), iterations=2)
     csf = np.clip(1.0 - gm - wm, 0.0, 1.0) * mask
     total = np.maximum(gm + wm + csf, 1e-6)
-    return gm / total * mask, wm / total * mask, csf / total * mask, mask
+    arrays = (gm / total * mask, wm / total * mask, csf / total * mask, mask)
+    for array in arrays:
+        array.flags.writeable = False  # cached: shared between simulations
+    return arrays
 
 
-def lesion_sites(gm, wm, csf, mask) -> dict[str, np.ndarray]:
-    """Candidate lesion centres (voxel indices) by location."""
+@functools.cache
+def lesion_sites() -> dict[str, np.ndarray]:
+    """Candidate lesion centres (voxel indices of :func:`mni_fractions`) by location."""
+    gm, wm, csf, mask = mni_fractions()
     inner = ndimage.distance_transform_edt(mask) > 12
     ventricles = (csf > 0.9) & inner
     near_ventricles = ndimage.distance_transform_edt(~ventricles) <= 3
@@ -93,15 +100,18 @@ def simulate(
     bias: float = 0.15,
     lesion_as: str = "GM",
     where: str = "deep",
+    posterior_power: float = 1.0,
 ) -> SimulatedFlair:
     """Conventional FLAIR with ``n_lesions`` WM lesions on a thick-slice grid.
 
     ``where``: lesion centres in ``"deep"`` white matter, ``"periventricular"`` (within
     3 mm of the ventricles) or ``"juxtacortical"`` (white matter within 2 mm of cortex).
+    ``posterior_power`` > 1 sharpens the tissue probabilities towards hard labels, as the
+    posteriors of Atropos are.
     """
     gm, wm, csf, mask = mni_fractions()
     shape = gm.shape
-    sites = lesion_sites(gm, wm, csf, mask)[where]
+    sites = lesion_sites()[where]
     centres = sites[rng.choice(len(sites), n_lesions, replace=False)]
     grid = np.indices(shape, dtype=np.float32)
     lesion = np.zeros(shape, np.float32)
@@ -140,7 +150,8 @@ def simulate(
     gm_p = (thick["GM"] + lesion_prob["GM"] * thick["lesion"]) * mask_thick
     wm_p = (thick["WM"] + lesion_prob["WM"] * thick["lesion"]) * mask_thick
     csf_p = thick["CSF"] * mask_thick
-    total = np.maximum(gm_p + wm_p + csf_p, 1e-6)
+    gm_p, wm_p, csf_p = (p**posterior_power for p in (gm_p, wm_p, csf_p))
+    total = np.maximum(gm_p + wm_p + csf_p, 1e-12)
     affine = np.diag([*VOXEL, 1.0])
     return SimulatedFlair(
         flair=flair.astype(np.float32),

@@ -38,6 +38,7 @@ def test_dice_and_detection_on_simulated_conventional_flair(simulated):
         {"where": "periventricular"},
         {"where": "juxtacortical", "radius_mm": (1.5, 4.0)},
         {"lesion_as": "WM", "bias": 0.3, "noise": 0.05},
+        {"posterior_power": 50.0},
     ],
 )
 def test_periventricular_juxtacortical_and_wm_labelled_lesions(options):
@@ -80,6 +81,14 @@ def test_belief_is_bounded_zero_outside_mask_and_in_csf(simulated):
     assert stats["CSF"].location < stats["WM"].location < stats["GM"].location
     assert np.median(z[simulated.truth]) > 4
     assert np.median(z[simulated.mask & (simulated.lesion_fraction == 0)]) < 1
+
+
+def test_gm_floor_removes_false_positives_of_sharp_posteriors():
+    sim = simulate(np.random.default_rng(0), posterior_power=50.0, where="juxtacortical")
+    with_floor = lesion_detection(run(sim)[0], sim.truth)
+    without = lesion_detection(run(sim, LesionParams(gm_floor=False))[0], sim.truth)
+    assert with_floor["false_positives"] < without["false_positives"]
+    assert with_floor["fpr"] <= 0.1 and with_floor["tpr"] >= 0.9
 
 
 def test_local_tissue_means_absorb_a_strong_bias():
@@ -162,6 +171,7 @@ def test_bad_input_is_a_clear_error(simulated, change, match):
         ({"min_volume_mm3": -1.0}, "min_volume_mm3"),
         ({"boundary_fraction": 1.0}, "boundary_fraction"),
         ({"bias_sigma_mm": float("nan")}, "bias_sigma_mm"),
+        ({"gm_floor": 1}, "gm_floor must be True or False"),
     ],
 )
 def test_params_are_validated(kwargs, match):

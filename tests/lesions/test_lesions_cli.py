@@ -47,9 +47,12 @@ def test_cli_parameters_change_the_result(files, tmp_path):
     loose = tmp_path / "loose.nii.gz"
     strict = tmp_path / "strict.nii.gz"
     assert main(args(files, loose, "--boundary-fraction", "0.2")) == 0
-    assert main(args(files, strict, "--boundary-fraction", "0.7", "--connectivity", "3")) == 0
+    assert main(args(files, strict, "--boundary-fraction", "0.7", "--connectivity", "3",
+                     "--no-gm-floor")) == 0  # fmt: skip
     assert np.asarray(nib.load(loose).dataobj).sum() > np.asarray(nib.load(strict).dataobj).sum()
-    assert json.loads(sidecar_path(strict).read_text())["params"]["connectivity"] == 3
+    params = json.loads(sidecar_path(strict).read_text())["params"]
+    assert params["connectivity"] == 3 and params["gm_floor"] is False
+    assert json.loads(sidecar_path(loose).read_text())["params"]["gm_floor"] is True
 
 
 def test_override_is_written_instead(files, simulated, tmp_path):
