@@ -13,9 +13,13 @@ composition predicts:
 2. the expected intensity of a voxel, ``e = sum_t p_t m_t / sum_t p_t``, and
    spread ``s = sqrt(sum_t p_t s_t^2 / sum_t p_t)``: partial-volume voxels at
    tissue boundaries are compared with the mixture they contain;
-3. the robust z-score ``z = (FLAIR - e) / s`` and the belief
-   ``b = clip((z - z_low) / (z_high - z_low), 0, 1) * (p_GM + p_WM) / sum_t p_t``,
-   so that CSF cannot carry lesion belief.
+3. the robust z-score ``z = (FLAIR - e) / s`` (it sets each lesion's boundary);
+4. with ``gm_floor`` (default), the score of hyperintensity is taken against
+   ``max(e, f)`` instead of ``e``, where ``f`` is the intensity the voxel would
+   have if its parenchyma were all GM: a sharp segmentation that calls a GM/WM
+   boundary voxel WM then does not make it hyperintense;
+5. the belief ``b = clip((score - z_low) / (z_high - z_low), 0, 1) * (p_GM +
+   p_WM) / sum_t p_t``, so that CSF cannot carry lesion belief.
 
 T1-hypointense lesions are classified as GM-like by a T1w segmentation, so a
 lesion must be hyperintense relative to GM, the brightest normal tissue of
@@ -236,7 +240,8 @@ def belief_map(
     belief : numpy.ndarray of float32, in [0, 1]
         Zero outside the mask.
     z : numpy.ndarray of float32
-        Robust z-score against the expected tissue mixture (0 outside the mask).
+        Robust z-score against the expected tissue mixture, without the GM floor
+        (0 outside the mask).
     stats : dict of str -> TissueStats
     """
     flair, mask, probs = check_inputs(flair, mask, (gm_prob, wm_prob, csf_prob))
