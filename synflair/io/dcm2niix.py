@@ -1,0 +1,143 @@
+"""Standard (single-image-type) series to NIfTI with dcm2niix, through nipype.
+
+Conventional FLAIR, and vendor SyMRI outputs (synthetic FLAIR / T1w, masks),
+are converted by dcm2niix (PyPI package ``dcm2niix``, binary on ``PATH``)
+through :class:`nipype.interfaces.dcm2nii.Dcm2niix`, run into a temporary
+folder beside the output. Exactly one NIfTI must come out; it is re-saved with
+:func:`synflair.nifti.save` (fresh header: no ``descrip``, ``aux_file``,
+``db_name`` or extensions), as float32 with the dcm2niix scaling applied, or in
+its native integer type where dcm2niix stored no scaling. The sidecar is
+dcm2niix's BIDS sidecar with its ``-ba y`` anonymization plus
+:func:`synflair.io.anonymize.scrub_sidecar` (dcm2niix keeps e.g.
+``InstitutionName``), and both outputs are checked for the identifiers of the
+source DICOM before they are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from synflair import nifti
+from synflair.atomic import write_json
+from synflair.errors import SynflairError
+from synflair.io.anonymize import check_no_identifiers, identifiers_of, scrub_sidecar
+from synflair.io.sidecar import sidecar_path
+
+__all__ = ["dcm2niix_interface", "standard_to_nifti"]
+
+_FILENAME = "series"
+
+
+def dcm2niix_interface(dicom_dir: str | os.PathLike, out_dir: str | os.PathLike, filename: str):
+    """The nipype Dcm2niix interface of one conversion.
+
+    BIDS sidecar with anonymization (``-b y -ba y``), gzip (``-z y``), no
+    cropping or merging; the command line is ``interface.cmdline``.
+    """
+    os.environ.setdefault("NIPYPE_NO_ET", "1")  # no version check over the network
+    from nipype.interfaces.dcm2nii import Dcm2niix
+
+    return Dcm2niix(
+        source_dir=str(dicom_dir),
+        output_dir=str(out_dir),
+        out_filename=filename,
+        bids_format=True,
+        anon_bids=True,
+        compress="y",
+        crop=False,
+        merge_imgs=False,
+        single_file=False,
+    )
+
+
+def _source_identifiers(dicom_dir: Path) -> set[str]:
+    found: set[str] = set()
+    for path in sorted(dicom_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except (InvalidDicomError, OSError, ValueError, EOFError):
+            continue  # dcm2niix skips these too
+        found |= identifiers_of(ds)
+    return found
+
+
+def _native_or_float(image: nib.Nifti1Image) -> np.ndarray:
+    slope, intercept = image.dataobj.slope, image.dataobj.inter
+    unscaled = slope in (0.0, 1.0) or not np.isfinite(slope)
+    unscaled = unscaled and (intercept == 0.0 or not np.isfinite(intercept))
+    if unscaled and np.issubdtype(image.get_data_dtype(), np.integer):
+        return np.asarray(image.dataobj.get_unscaled())
+    return np.asarray(image.dataobj, dtype=np.float32)
+
+
+def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) -> Path:
+    """Convert the one series in ``dicom_dir`` to ``out_nii`` and its sidecar.
+
+    Parameters
+    ----------
+    dicom_dir : path-like
+        Folder holding the DICOM of exactly one series.
+    out_nii : path-like
+        ``*.nii.gz`` or ``*.nii``; the sidecar goes to ``*.json`` beside it.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_nii``.
+
+    Raises
+    ------
+    SynflairError
+        If dcm2niix is not installed, yields no image, or yields several
+        (several series, echoes or image types in the folder).
+    """
+    dicom_dir, out_nii = Path(dicom_dir), Path(out_nii)
+    out_json = sidecar_path(out_nii)
+    if not dicom_dir.is_dir():
+        raise SynflairError(f"{dicom_dir}: no such directory (expected a folder of DICOM files)")
+    if shutil.which("dcm2niix") is None:
+        raise SynflairError(
+            f"dcm2niix not found on PATH; install it (pip install dcm2niix) to convert {dicom_dir}"
+        )
+    out_nii.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".dcm2niix.", dir=out_nii.parent) as tmp:
+        interface = dcm2niix_interface(dicom_dir, tmp, _FILENAME)
+        try:
+            result = interface.run()
+            stdout = result.runtime.stdout or ""
+        except Exception as error:  # nipype wraps a failed command in several types
+            raise SynflairError(f"{dicom_dir}: dcm2niix failed ({error})") from error
+        images = sorted(p for p in Path(tmp).iterdir() if p.name.endswith((".nii", ".nii.gz")))
+        if len(images) != 1:
+            names = [p.name for p in images]
+            tail = " | ".join(stdout.strip().splitlines()[-4:])
+            raise SynflairError(
+                f"{dicom_dir}: dcm2niix produced {len(images)} images {names}; expected exactly "
+                f"one series (one image) in the folder. dcm2niix said: {tail}"
+            )
+        json_path = sidecar_path(images[0])
+        meta = json.loads(json_path.read_text()) if json_path.is_file() else {}
+        image = nifti.load(images[0])
+        data = _native_or_float(image)
+        identifiers = _source_identifiers(dicom_dir)
+        try:
+            nifti.save(data, image.affine, out_nii, dtype=data.dtype)
+            write_json(out_json, scrub_sidecar(meta))
+            check_no_identifiers([out_nii], identifiers, header_only=True)
+            check_no_identifiers([out_json], identifiers)
+        except BaseException:
+            for path in (out_nii, out_json):
+                path.unlink(missing_ok=True)
+            raise
+    return out_nii
