@@ -231,6 +231,12 @@ def _read_header(path: Path, delay_keys) -> tuple[_Image, set[str]]:
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True)
     except InvalidDicomError as error:
+        size = path.stat().st_size
+        if size < 132:
+            raise SynflairError(
+                f"{path}: not a DICOM file, or an unreadable or truncated one ({size} bytes; "
+                "expected the 'DICM' marker at byte 128)"
+            ) from error
         raise SynflairError(
             f"{path}: not a DICOM file (no 'DICM' marker at byte 128); expected only MDME "
             "DICOM in the folder"
@@ -241,9 +247,14 @@ def _read_header(path: Path, delay_keys) -> tuple[_Image, set[str]]:
     required += ("Columns", "EchoTime", "RepetitionTime", "FlipAngle")
     for keyword in required:
         if ds.get(keyword) in (None, ""):
+            if "PixelData" not in pydicom.dcmread(path, force=True):
+                raise SynflairError(
+                    f"{path}: unreadable or truncated DICOM file (it ends before the pixel "
+                    f"data; no {keyword})"
+                )
             raise SynflairError(
                 f"{path}: missing DICOM attribute {keyword}; expected an MR image with geometry "
-                "and timing (is the file truncated?)"
+                "and timing"
             )
     image = _Image(
         path=path,
