@@ -7,8 +7,10 @@ from snakemake.utils import validate
 
 sys.path.insert(0, workflow.basedir)
 # Jobs import the synflair library of this checkout (also inside conda envs and on SLURM nodes).
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [workflow.basedir, *filter(None, [os.environ.get("PYTHONPATH")])]
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])
+    )
 )
 
 from synflair.cohort import phantom_subjects, read_sheet  # noqa: E402
@@ -28,7 +30,9 @@ def _load_subjects():
 
     sheet = pd.read_csv(config["sheet"], sep="\t", dtype=str, keep_default_na=False)
     for row in sheet.to_dict("records"):
-        validate({k: v for k, v in row.items() if v != ""}, "../schemas/subjects.schema.yaml")
+        validate(
+            {k: v for k, v in row.items() if v != ""}, "../schemas/subjects.schema.yaml"
+        )
     return read_sheet(config["sheet"])
 
 
@@ -40,13 +44,21 @@ def _check_config(subjects):
         )
     for label, path in config["lesions"]["override"].items():
         if label.removeprefix("sub-") not in subjects:
-            raise SynflairError(f"config key 'lesions.override.{label}': no such subject")
+            raise SynflairError(
+                f"config key 'lesions.override.{label}': no such subject"
+            )
         if not Path(path).is_file():
-            raise SynflairError(f"config key 'lesions.override.{label}': {path} does not exist")
+            raise SynflairError(
+                f"config key 'lesions.override.{label}': {path} does not exist"
+            )
     representative = config["report"]["representative"]
-    for label in [representative] if isinstance(representative, str) else representative or []:
+    for label in (
+        [representative] if isinstance(representative, str) else representative or []
+    ):
         if SUBJECTS.get(label.removeprefix("sub-"), None) is None:
-            raise SynflairError(f"config key 'report.representative': no subject {label!r}")
+            raise SynflairError(
+                f"config key 'report.representative': no subject {label!r}"
+            )
 
 
 SUBJECTS = {s.subject: s for s in _load_subjects()}
@@ -54,7 +66,11 @@ _check_config(SUBJECTS)
 TRAIN = sorted(s for s, v in SUBJECTS.items() if v.split == "train")
 TEST = sorted(s for s, v in SUBJECTS.items() if v.split == "test")
 IS_PHANTOM = config["cohort"] == "phantom"
-IMAGES = ["synthetic", "dl", "stage1"]  # FLAIRs under test: synthetic, DL (stage 2), DL (stage 1)
+IMAGES = [
+    "synthetic",
+    "dl",
+    "stage1",
+]  # FLAIRs under test: synthetic, DL (stage 2), DL (stage 1)
 
 
 wildcard_constraints:
@@ -100,9 +116,9 @@ def get_lesion_truth(wildcards):
 def lesion_override(wildcards):
     """A user-supplied lesion mask for this subject, or ''."""
     label = wildcards.subject
-    path = config["lesions"]["override"].get(label) or config["lesions"]["override"].get(
-        f"sub-{label}"
-    )
+    path = config["lesions"]["override"].get(label) or config["lesions"][
+        "override"
+    ].get(f"sub-{label}")
     return path or SUBJECTS[label].lesion_mask or ""
 
 
@@ -113,7 +129,10 @@ def res(stage, subject, suffix):
 
 def synthetic_path(kind, subject):
     """Our synthetic image (flair, t1w, mask) or, if configured and present, the vendor's."""
-    if config["quantification"]["use_vendor"][kind] and kind in SUBJECTS[subject].vendor:
+    if (
+        config["quantification"]["use_vendor"][kind]
+        and kind in SUBJECTS[subject].vendor
+    ):
         return res("nifti", subject, f"desc-vendor_{kind}.nii.gz")
     suffix = {
         "flair": "desc-synthetic_FLAIR.nii.gz",
@@ -135,3 +154,39 @@ def flair_image_path(image, subject):
     if image == "conventional":
         return res("registration", subject, "space-synthetic_FLAIR.nii.gz")
     return res("infer", subject, f"desc-{image}_FLAIR.nii.gz")
+
+
+def flair_image(wildcards):
+    """The FLAIR under test, in synthetic (MDME) space."""
+    return flair_image_path(wildcards.image, wildcards.subject)
+
+
+def override_argument(wildcards):
+    """A user-supplied reference lesion mask replaces the conventional FLAIR's map."""
+    path = lesion_override(wildcards) if wildcards.image == "conventional" else ""
+    return f"--override '{path}'" if path else ""
+
+
+def report_inputs(wildcards):
+    """Everything the report shows, per test subject and for the cohort."""
+    inputs = {
+        "table": "results/stats/table.tsv",
+        "tests": "results/stats/tests.tsv",
+        "normality": "results/stats/normality.tsv",
+        "metrics": expand(res("metrics", "{subject}", "metrics.tsv"), subject=TEST),
+        "losses": expand("results/train/stage-{stage}/losses.tsv", stage=["1", "2"]),
+    }
+    for subject in TEST:
+        for image in [*IMAGES, "conventional"]:
+            inputs[f"flair_{image}_{subject}"] = flair_image_path(image, subject)
+            inputs[f"lesions_{image}_{subject}"] = res(
+                "lesions", subject, f"desc-{image}_lesions.nii.gz"
+            )
+        inputs[f"mask_{subject}"] = synthetic_path("mask", subject)
+        inputs[f"dseg_{subject}"] = res("segmentation", subject, "dseg.nii.gz")
+        inputs[f"t1w_{subject}"] = synthetic_path("t1w", subject)
+    if IS_PHANTOM:
+        inputs["truth"] = expand(
+            res("qc", "{subject}", "truth.tsv"), subject=sorted(SUBJECTS)
+        )
+    return inputs

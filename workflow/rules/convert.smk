@@ -7,6 +7,10 @@ rule convert_mdme:
     output:
         nii=res("nifti", "{subject}", "mdme.nii.gz"),
         json=res("nifti", "{subject}", "mdme.json"),
+    log:
+        "logs/convert/sub-{subject}_mdme.log",
+    conda:
+        "../../envs/dicom.yaml"
     params:
         folders=lambda wc: mdme_folders(wc),
         component=config["conversion"]["mdme_component"],
@@ -15,10 +19,6 @@ rule convert_mdme:
             if config["conversion"]["delay_attribute"]
             else ""
         ),
-    log:
-        "logs/convert/sub-{subject}_mdme.log",
-    conda:
-        "../../envs/dicom.yaml"
     shell:
         "python -m synflair dicom2nifti --kind mdme --dicom {params.folders} --out {output.nii} "
         "--component {params.component} {params.delay} > {log} 2>&1"
@@ -30,12 +30,12 @@ rule convert_flair:
     output:
         nii=res("nifti", "{subject}", "FLAIR.nii.gz"),
         json=res("nifti", "{subject}", "FLAIR.json"),
-    params:
-        folder=lambda wc: flair_folder(wc),
     log:
         "logs/convert/sub-{subject}_FLAIR.log",
     conda:
         "../../envs/dicom.yaml"
+    params:
+        folder=lambda wc: flair_folder(wc),
     shell:
         "python -m synflair dicom2nifti --kind standard --dicom '{params.folder}' "
         "--out {output.nii} > {log} 2>&1"
@@ -47,10 +47,10 @@ rule convert_vendor:
     output:
         nii=res("nifti", "{subject}", "desc-vendor_{kind}.nii.gz"),
         json=res("nifti", "{subject}", "desc-vendor_{kind}.json"),
-    wildcard_constraints:
-        kind="flair|t1w|mask",
     log:
         "logs/convert/sub-{subject}_vendor-{kind}.log",
+    wildcard_constraints:
+        kind="flair|t1w|mask",
     conda:
         "../../envs/dicom.yaml"
     shell:

@@ -13,6 +13,10 @@ rule evaluate_metrics:
         ),
     output:
         res("metrics", "{subject}", "metrics.tsv"),
+    log:
+        "logs/metrics/sub-{subject}.log",
+    conda:
+        "../../envs/evaluation.yaml"
     params:
         images=lambda wc, input: " ".join(
             f"--image {name}={path}" for name, path in zip(IMAGES, input.images)
@@ -21,10 +25,6 @@ rule evaluate_metrics:
             f"--lesions {name}={path}"
             for name, path in zip([*IMAGES, "conventional"], input.lesions)
         ),
-    log:
-        "logs/metrics/sub-{subject}.log",
-    conda:
-        "../../envs/evaluation.yaml"
     shell:
         "python -m synflair metrics --subject {wildcards.subject} --reference {input.reference} "
         "{params.images} --mask {input.mask} --dseg {input.dseg} {params.lesions} "
@@ -35,16 +35,20 @@ rule evaluate_stats:
     input:
         expand(res("metrics", "{subject}", "metrics.tsv"), subject=TEST),
     output:
-        table=report("results/stats/table.tsv", caption="../report/table.rst", category="Statistics"),
+        table=report(
+            "results/stats/table.tsv",
+            caption="../report/table.rst",
+            category="Statistics",
+        ),
         tests="results/stats/tests.tsv",
         normality="results/stats/normality.tsv",
-    params:
-        out="results/stats",
-        scaling=config["metrics"]["scaling"],
     log:
         "logs/stats/stats.log",
     conda:
         "../../envs/evaluation.yaml"
+    params:
+        out=lambda wildcards, output: Path(output.table).parent,
+        scaling=config["metrics"]["scaling"],
     shell:
         "python -m synflair stats --metrics {input} --out-dir {params.out} "
         "--scaling {params.scaling} > {log} 2>&1"
@@ -54,7 +58,12 @@ rule evaluate_truth:
     input:
         truth=subject_dir,
         xfm=res("registration", "{subject}", "from-FLAIR_to-synthetic_xfm.json"),
-        maps=multiext(res("quantify", "{subject}", ""), "T1map.nii.gz", "T2map.nii.gz", "TB1map.nii.gz"),
+        maps=multiext(
+            res("quantify", "{subject}", ""),
+            "T1map.nii.gz",
+            "T2map.nii.gz",
+            "TB1map.nii.gz",
+        ),
         mask=res("quantify", "{subject}", "desc-intracranial_mask.nii.gz"),
         dseg=res("segmentation", "{subject}", "dseg.nii.gz"),
         lesions=res("lesions", "{subject}", "desc-conventional_lesions.nii.gz"),

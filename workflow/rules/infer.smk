@@ -10,15 +10,15 @@ rule infer_dl_flair:
         mask=synthetic("mask"),
     output:
         res("infer", "{subject}", "desc-{image}_FLAIR.nii.gz"),
+    log:
+        "logs/infer/sub-{subject}_{image}.log",
     wildcard_constraints:
         image="dl|stage1",
+    conda:
+        "../../envs/train.yaml"
     threads: 2
     resources:
         gpu=1,
-    log:
-        "logs/infer/sub-{subject}_{image}.log",
-    conda:
-        "../../envs/train.yaml"
     shell:
         "python -m synflair infer --model {input.model} --mdme {input.mdme} "
         "--mask {input.mask} --out {output} > {log} 2>&1"

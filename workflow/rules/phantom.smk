@@ -4,15 +4,15 @@
 rule phantom_subject:
     output:
         directory(f"{PHANTOM_DIR}/sub-{{subject}}"),
-    params:
-        root=PHANTOM_DIR,
-        preset=config["phantom"]["preset"],
-        subjects=config["phantom"]["subjects"],
-        seed=config["phantom"]["seed"],
     log:
         "logs/phantom/sub-{subject}.log",
     conda:
         "../../envs/phantom.yaml"
+    params:
+        root=lambda wildcards, output: Path(output[0]).parent,
+        preset=config["phantom"]["preset"],
+        subjects=config["phantom"]["subjects"],
+        seed=config["phantom"]["seed"],
     shell:
         "python -m synflair phantom --out {params.root} --subjects {params.subjects} "
         "--seed {params.seed} --preset {params.preset} --only {wildcards.subject} > {log} 2>&1"

@@ -19,14 +19,14 @@ rule quantify_maps:
             "desc-synthetic_T1w.nii.gz",
             "desc-intracranial_mask.nii.gz",
         ),
-    params:
-        out=lambda wc: f"results/quantify/sub-{wc.subject}",
-        flair=QUANT["synthetic_flair"],
-        t1w=QUANT["synthetic_t1w"],
     log:
         "logs/quantify/sub-{subject}.log",
     conda:
         "../../envs/quantify.yaml"
+    params:
+        out=lambda wc: f"results/quantify/sub-{wc.subject}",
+        flair=QUANT["synthetic_flair"],
+        t1w=QUANT["synthetic_t1w"],
     shell:
         "python -m synflair quantify --mdme {input.mdme} --out {params.out} "
         "--prefix sub-{wildcards.subject} "
@@ -41,12 +41,12 @@ rule quantify_csf_suppress:
     output:
         target=res("preprocess", "{subject}", "desc-csfsuppressed_FLAIR.nii.gz"),
         mask=res("preprocess", "{subject}", "desc-csfsuppressed_mask.nii.gz"),
-    params:
-        rule=config["preprocess"],
     log:
         "logs/preprocess/sub-{subject}.log",
     conda:
         "../../envs/quantify.yaml"
+    params:
+        rule=config["preprocess"],
     shell:
         "python -m synflair preprocess --flair {input.flair} --mdme {input.mdme} "
         "--out {output.target} --mask-out {output.mask} "

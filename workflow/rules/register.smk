@@ -8,14 +8,14 @@ rule register_flair:
     output:
         image=res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
         xfm=res("registration", "{subject}", "from-FLAIR_to-synthetic_xfm.json"),
-    params:
-        backend=config["registration"]["backend"],
-        dof=config["registration"]["dof"],
-    threads: 2
     log:
         "logs/registration/sub-{subject}.log",
     conda:
         "../../envs/registration.yaml"
+    threads: 2
+    params:
+        backend=config["registration"]["backend"],
+        dof=config["registration"]["dof"],
     shell:
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair register "
         "--moving {input.moving} --fixed {input.fixed} --out {output.image} "

@@ -13,14 +13,14 @@ rule segment_tissues:
             "label-GM_probseg.nii.gz",
             "label-WM_probseg.nii.gz",
         ),
-    params:
-        out=lambda wc: f"results/segmentation/sub-{wc.subject}",
-        backend=config["segmentation"]["backend"],
-    threads: 2
     log:
         "logs/segmentation/sub-{subject}.log",
     conda:
         "../../envs/segmentation.yaml"
+    threads: 2
+    params:
+        out=lambda wc: f"results/segmentation/sub-{wc.subject}",
+        backend=config["segmentation"]["backend"],
     shell:
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair segment "
         "--t1w {input.t1w} --mask {input.mask} --out {params.out} "

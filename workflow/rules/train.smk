@@ -7,19 +7,21 @@ rule train_manifest:
         mdme=expand(res("nifti", "{subject}", "mdme.nii.gz"), subject=TRAIN),
         mask=[synthetic_path("mask", s) for s in TRAIN],
         target=expand(
-            res("preprocess", "{subject}", "desc-csfsuppressed_FLAIR.nii.gz"), subject=TRAIN
+            res("preprocess", "{subject}", "desc-csfsuppressed_FLAIR.nii.gz"),
+            subject=TRAIN,
         ),
         conventional=expand(
-            res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"), subject=TRAIN
+            res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
+            subject=TRAIN,
         ),
     output:
         "results/train/manifest.tsv",
-    params:
-        subjects=TRAIN,
     log:
         "logs/train/manifest.log",
     conda:
         "../../envs/train.yaml"
+    params:
+        subjects=TRAIN,
     script:
         "../scripts/train_manifest.py"
 
@@ -41,17 +43,17 @@ rule train_stage:
             caption="../report/losses.rst",
             category="Training",
         ),
-    params:
-        device=TRAINING["device"],
-        iterations=TRAINING["iterations"],
+    log:
+        "logs/train/stage-{stage}.log",
+    conda:
+        "../../envs/train.yaml"
     threads: 4
     resources:
         gpu=1,
         mem_mb=16000,
         runtime=24 * 60,
-    log:
-        "logs/train/stage-{stage}.log",
-    conda:
-        "../../envs/train.yaml"
+    params:
+        device=TRAINING["device"],
+        iterations=TRAINING["iterations"],
     script:
         "../scripts/train.py"
