@@ -255,7 +255,7 @@ def build_template(
     icv[~ndimage.binary_dilation(icv_mask, iterations=2)] = 0.0
     # Outside: exact distance to the ICV; inside: the depth of the erosion (>= 0.5).
     outside = ndimage.distance_transform_edt(~icv_mask).astype(np.float32)
-    icv_distance = np.where(icv_mask, -np.maximum(depth, 0.5), outside - 0.5)
+    icv_distance = np.where(icv_mask, -np.maximum(depth - 0.5, 0.5), outside - 0.5)
     del depth, outside, dilated
 
     # 2. WM + GM <= ICV.

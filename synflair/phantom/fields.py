@@ -71,14 +71,16 @@ class B1Field:
     gradient: tuple[float, float, float]
     offset: float
 
-    def __call__(self, points) -> np.ndarray:
-        """B1 ratio at scanner ``points`` (RAS mm, shape (3, ...))."""
+    def _unclipped(self, points) -> np.ndarray:
         u = _normalised(points, self.center_mm)
         shift = np.asarray(self.shift).reshape((3,) + (1,) * (u.ndim - 1))
         gradient = np.asarray(self.gradient).reshape((3,) + (1,) * (u.ndim - 1))
         bump = np.exp(-np.sum((u - shift) ** 2, axis=0) / (2 * self.width**2))
-        b1 = 1.0 + self.offset + self.amplitude * bump + np.sum(gradient * u, axis=0)
-        return np.clip(b1, 0.5, 1.5)
+        return 1.0 + self.offset + self.amplitude * bump + np.sum(gradient * u, axis=0)
+
+    def __call__(self, points) -> np.ndarray:
+        """B1 ratio at scanner ``points`` (RAS mm, shape (3, ...))."""
+        return np.clip(self._unclipped(points), 0.5, 1.5)
 
 
 def draw_b1(rng: np.random.Generator, center_mm, deviation_range) -> B1Field:
@@ -87,7 +89,8 @@ def draw_b1(rng: np.random.Generator, center_mm, deviation_range) -> B1Field:
     shift = rng.normal(0.0, 0.1, 3)
     gradient = rng.normal(0.0, 1.0, 3) * 0.3
     raw = B1Field(tuple(center_mm), 1.0, width, tuple(shift), tuple(gradient), 0.0)
-    values = raw(_reference_points() * _LENGTH_MM + np.asarray(center_mm)[:, None]) - 1.0
+    reference = _reference_points() * _LENGTH_MM + np.asarray(center_mm)[:, None]
+    values = raw._unclipped(reference) - 1.0
     half_range = max(0.5 * float(values.max() - values.min()), 1e-9)
     scale = rng.uniform(*deviation_range) / half_range
     offset = -scale * 0.5 * float(values.max() + values.min())

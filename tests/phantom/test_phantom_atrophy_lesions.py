@@ -1,0 +1,98 @@
+"""Atrophy (synflair.phantom.atrophy) and lesions (synflair.phantom.lesions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synflair.phantom.atrophy import Atrophy, apply_atrophy, draw_atrophy
+from synflair.phantom.lesions import Lesion, draw_lesions, render_lesions
+
+
+def test_zero_atrophy_is_identity(template):
+    wm, gm = apply_atrophy(template, Atrophy(0.0, 0.0))
+    assert np.array_equal(wm, template.wm) and np.array_equal(gm, template.gm)
+    assert wm is not template.wm
+
+
+def test_atrophy_grows_csf_monotonically_and_keeps_the_icv(template):
+    csf = []
+    for amount in (0.0, 1.0, 2.0):
+        wm, gm = apply_atrophy(template, Atrophy(amount, amount))
+        assert np.all(wm >= 0) and np.all(gm >= 0)
+        assert np.all(wm + gm <= template.icv + 1e-6)
+        csf.append(float((template.icv - wm - gm).sum()))
+    assert csf[0] < csf[1] < csf[2]
+    # Roughly: surface area (~2000 cm² of pial and ventricular surface in a 1 mm template)
+    # times the retreat; 1 mm adds tens of millilitres of CSF.
+    assert 20_000 < csf[1] - csf[0] < 400_000
+
+
+def test_ventricular_atrophy_widens_the_ventricles(template):
+    near = np.zeros(template.shape, dtype=bool)
+    near.ravel()[template.band.index[template.band.ventricular]] = True
+    base = template.icv - template.wm - template.gm
+    wm, gm = apply_atrophy(template, Atrophy(0.0, 2.0))
+    grown = (template.icv - wm - gm) - base
+    assert grown[near].sum() > 5_000  # mL-scale ventricular enlargement
+    assert abs(grown[~near].sum()) < 0.05 * grown[near].sum()
+
+
+def test_draw_atrophy_ranges():
+    rng = np.random.default_rng(0)
+    draws = [draw_atrophy(rng, (0.3, 1.6), (0.3, 2.5)) for _ in range(100)]
+    sulcal = np.array([d.sulcal_mm for d in draws])
+    ventricular = np.array([d.ventricular_mm for d in draws])
+    assert sulcal.min() >= 0.3 and sulcal.max() <= 1.6
+    assert ventricular.min() >= 0.3 and ventricular.max() <= 2.5
+    assert np.corrcoef(sulcal, ventricular)[0, 1] > 0.7  # one severity drives both
+    with pytest.raises(ValueError, match="sulcal_mm"):
+        Atrophy(sulcal_mm=-1.0)
+
+
+def _wm_point(template):
+    """World position of a periventricular candidate voxel."""
+    index = np.argwhere(template.periventricular)[len(np.argwhere(template.periventricular)) // 2]
+    return template.affine[:3, :3] @ index + template.affine[:3, 3]
+
+
+def test_render_lesion_volume_matches_the_ellipsoid(template):
+    center = _wm_point(template)
+    lesion = Lesion(tuple(center), (4.0, 3.0, 2.5), (10.0, 20.0, 30.0), "periventricular")
+    ones = np.ones(template.shape, dtype=np.float32)
+    rendered = render_lesions([lesion], template, ones)
+    assert rendered.sum() == pytest.approx(lesion.volume_mm3, rel=0.08)
+    assert rendered.max() == 1.0
+    # Limited by the white matter it replaces.
+    limited = render_lesions([lesion], template, template.wm)
+    assert np.all(limited <= template.wm + 1e-7)
+    assert render_lesions([], template, ones).sum() == 0
+
+
+def test_draw_lesions(template):
+    rng = np.random.default_rng(4)
+    counts = []
+    for _ in range(20):
+        lesions = draw_lesions(rng, template, 30)
+        counts.append(len(lesions))
+        for item in lesions:
+            index = np.linalg.solve(template.affine, np.append(item.center_mni, 1))[:3]
+            voxel = tuple(np.round(index).astype(int))
+            assert getattr(template, item.kind)[voxel]
+            assert 0.5 < (np.prod(item.radii_mm) ** (1 / 3)) < 7
+    assert min(counts) >= 0 and max(counts) <= 30 and len(set(counts)) > 5
+    assert draw_lesions(rng, template, 0) == ()
+    a = draw_lesions(np.random.default_rng(9), template, 30)
+    assert a == draw_lesions(np.random.default_rng(9), template, 30)
+
+
+def test_draw_lesions_respects_the_allowed_region(template):
+    allowed = np.zeros(template.shape, dtype=bool)
+    allowed[:, :, 100:110] = True
+    lesions = draw_lesions(np.random.default_rng(2), template, 30, allowed)
+    for item in lesions:
+        k = np.linalg.solve(template.affine, np.append(item.center_mni, 1))[2]
+        assert 99.5 <= k <= 110.5
+    assert draw_lesions(np.random.default_rng(2), template, 30, np.zeros_like(allowed)) == ()
+    with pytest.raises(ValueError, match="kind"):
+        Lesion((0, 0, 0), (1, 1, 1), (0, 0, 0), "cortical")
