@@ -1,0 +1,223 @@
+"""``synflair quantify``: maps, synthetic FLAIR and T1w, and the intracranial mask of an MDME exam.
+
+::
+
+    synflair quantify --mdme sub-01_mdme.nii.gz --out DIR [--prefix P]
+                      [--flair-tr 15000 --flair-te 100 --flair-ti 3000] [--t1w-tr 500 --t1w-te 10]
+
+reads the 4D MDME NIfTI and its JSON sidecar (``sub-01_mdme.json``) and writes,
+on the MDME voxel grid, with ``P`` defaulting to the input name without
+``_mdme.nii.gz`` (or ``.nii.gz``, ``_mdme.nii``, ``.nii``)::
+
+    DIR/P_T1map.nii.gz   DIR/P_T2map.nii.gz   DIR/P_PDmap.nii.gz   DIR/P_TB1map.nii.gz
+    DIR/P_desc-synthetic_FLAIR.nii.gz   DIR/P_desc-synthetic_T1w.nii.gz
+    DIR/P_desc-intracranial_mask.nii.gz
+
+T1 and T2 in ms, PD in percent of water (CSF = 100), B1 as the ratio of actual
+to nominal flip angle, all float32 and 0 where the fit is not valid; the
+synthetic images in percent of the fully relaxed signal of water (see
+:mod:`synflair.quantify.synthetic`); the mask uint8 (0/1). Each file is written
+atomically; if any write fails, the files of this run are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from synflair.errors import SynflairError
+from synflair.nifti import load_data, save
+from synflair.physics import (
+    SYNTHETIC_FLAIR,
+    SYNTHETIC_T1W,
+    InversionRecoveryProtocol,
+    SpinEchoProtocol,
+)
+from synflair.quantify.mask import MaskSettings, intracranial_mask
+from synflair.quantify.model import FitSettings, MDMEModel
+from synflair.quantify.sidecar import read_sidecar, sidecar_path
+from synflair.quantify.synthetic import synthetic_flair, synthetic_t1w
+
+__all__ = ["OUTPUTS", "QuantifyOptions", "add_arguments", "default_prefix", "quantify_file", "run"]
+
+log = logging.getLogger(__name__)
+
+#: Output keys, in the order they are written; file ``DIR/<prefix>_<key>.nii.gz``.
+OUTPUTS = (
+    "T1map",
+    "T2map",
+    "PDmap",
+    "TB1map",
+    "desc-synthetic_FLAIR",
+    "desc-synthetic_T1w",
+    "desc-intracranial_mask",
+)
+
+
+@dataclass(frozen=True)
+class QuantifyOptions:
+    """Settings of :func:`quantify_file`.
+
+    Attributes
+    ----------
+    flair : InversionRecoveryProtocol
+        Synthetic FLAIR protocol (default TR 15000, TE 100, TI 3000 ms).
+    t1w : SpinEchoProtocol
+        Synthetic T1w protocol (default TR 500, TE 10 ms).
+    fit : FitSettings
+        Quantification settings.
+    mask : MaskSettings
+        Intracranial mask settings.
+    """
+
+    flair: InversionRecoveryProtocol = SYNTHETIC_FLAIR
+    t1w: SpinEchoProtocol = SYNTHETIC_T1W
+    fit: FitSettings = field(default_factory=FitSettings)
+    mask: MaskSettings = field(default_factory=MaskSettings)
+
+    def __post_init__(self):
+        for name, kind, times in (
+            ("flair", InversionRecoveryProtocol, ("tr", "te", "ti")),
+            ("t1w", SpinEchoProtocol, ("tr", "te")),
+        ):
+            protocol = getattr(self, name)
+            if not isinstance(protocol, kind):
+                raise ValueError(f"{name} must be a {kind.__name__}, not {protocol!r}")
+            for t in times:
+                value = getattr(protocol, t)
+                if not (np.isfinite(value) and value > 0):
+                    raise ValueError(f"{name}.{t} must be a positive number of ms, not {value!r}")
+
+
+def default_prefix(mdme_path: str | os.PathLike) -> str:
+    """The input file name without ``_mdme.nii.gz``, ``.nii.gz``, ``_mdme.nii`` or ``.nii``."""
+    name = Path(mdme_path).name
+    for suffix in ("_mdme.nii.gz", ".nii.gz", "_mdme.nii", ".nii"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    raise SynflairError(f"{mdme_path}: expected a .nii.gz or .nii file name")
+
+
+def output_paths(out_dir: str | os.PathLike, prefix: str) -> dict[str, Path]:
+    """The files :func:`quantify_file` writes, by key (see :data:`OUTPUTS`)."""
+    if not prefix or "/" in prefix or prefix in (".", ".."):
+        raise SynflairError(f"--prefix must be a plain file name prefix, not {prefix!r}")
+    return {key: Path(out_dir) / f"{prefix}_{key}.nii.gz" for key in OUTPUTS}
+
+
+def quantify_file(
+    mdme_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    prefix: str | None = None,
+    options: QuantifyOptions | None = None,
+) -> dict[str, Path]:
+    """Quantify an MDME NIfTI and write the maps, synthetic images and mask.
+
+    Parameters
+    ----------
+    mdme_path : path-like
+        4D float32 MDME NIfTI (delay-major volumes) with its JSON sidecar.
+    out_dir : path-like
+        Output folder (created).
+    prefix : str, optional
+        File name prefix (default :func:`default_prefix`).
+    options : QuantifyOptions, optional
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The written files by key (:data:`OUTPUTS`).
+
+    Raises
+    ------
+    SynflairError
+        For a missing or unreadable image or sidecar (naming the file and key),
+        non-finite values, or a volume count that does not match the sidecar.
+    """
+    options = options or QuantifyOptions()
+    mdme_path = Path(mdme_path)
+    paths = output_paths(out_dir, prefix or default_prefix(mdme_path))
+    start = time.perf_counter()
+    signals, image = load_data(mdme_path, ndim=4)
+    sidecar = read_sidecar(sidecar_path(mdme_path), n_volumes=signals.shape[-1])
+    try:
+        model = MDMEModel(sidecar.protocol, component=sidecar.component, settings=options.fit)
+    except ValueError as error:
+        raise SynflairError(f"{sidecar.path}: {error}") from error
+    try:
+        fit = model.fit(signals)
+    except SynflairError as error:
+        raise SynflairError(f"{mdme_path}: {error}") from error
+    del signals
+    log.info(
+        "%s: %d valid voxels, fitted in %.1f s; PD reference M0 %.4g",
+        mdme_path.name,
+        int(np.count_nonzero(fit.valid)),
+        time.perf_counter() - start,
+        fit.pd_reference,
+    )
+    pd = fit.pd
+    zooms = image.header.get_zooms()[:3]
+    arrays = {
+        "T1map": fit.t1,
+        "T2map": fit.t2,
+        "PDmap": pd,
+        "TB1map": fit.b1,
+        "desc-synthetic_FLAIR": synthetic_flair(fit.t1, fit.t2, pd, fit.valid, options.flair),
+        "desc-synthetic_T1w": synthetic_t1w(fit.t1, fit.t2, pd, fit.valid, options.t1w),
+        "desc-intracranial_mask": intracranial_mask(
+            fit.t1, fit.t2, pd, fit.valid, voxel_size=zooms, settings=options.mask
+        ),
+    }
+    if not arrays["desc-intracranial_mask"].any():
+        log.warning("%s: the intracranial mask is empty", mdme_path.name)
+    written: list[Path] = []
+    try:
+        for key in OUTPUTS:
+            dtype = np.uint8 if key == "desc-intracranial_mask" else np.float32
+            written.append(save(arrays[key], image.affine, paths[key], dtype=dtype))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    log.info(
+        "%s: wrote %d files in %.1f s", mdme_path.name, len(written), time.perf_counter() - start
+    )
+    return paths
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``synflair quantify``."""
+    parser.add_argument("--mdme", required=True, type=Path, help="4D MDME NIfTI (with .json)")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--prefix", help="output name prefix (default: from the input name)")
+    flair, t1w = SYNTHETIC_FLAIR, SYNTHETIC_T1W
+    parser.add_argument("--flair-tr", type=float, default=flair.tr, help="synthetic FLAIR TR, ms")
+    parser.add_argument("--flair-te", type=float, default=flair.te, help="synthetic FLAIR TE, ms")
+    parser.add_argument("--flair-ti", type=float, default=flair.ti, help="synthetic FLAIR TI, ms")
+    parser.add_argument("--t1w-tr", type=float, default=t1w.tr, help="synthetic T1w TR, ms")
+    parser.add_argument("--t1w-te", type=float, default=t1w.te, help="synthetic T1w TE, ms")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="fitting threads (default: all available cores)"
+    )
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run ``synflair quantify``."""
+    try:
+        options = QuantifyOptions(
+            flair=InversionRecoveryProtocol(tr=args.flair_tr, te=args.flair_te, ti=args.flair_ti),
+            t1w=SpinEchoProtocol(tr=args.t1w_tr, te=args.t1w_te),
+            fit=FitSettings(n_threads=args.threads),
+        )
+    except ValueError as error:
+        raise SynflairError(f"bad option: {error}") from error
+    paths = quantify_file(args.mdme, args.out, args.prefix, options)
+    for path in paths.values():
+        print(path)
