@@ -5,8 +5,14 @@ Modules
 dicom_write
     Writes MDME (complex) and magnitude series as DICOM; the digital phantom
     uses it.
+mdme_sort
+    Sorts and checks MDME DICOM files: one image per slice, TE, delay and
+    complex component.
 mdme
-    Sorts MDME DICOM and writes the 4D NIfTI and its JSON sidecar.
+    Reads the sorted MDME images, removes the background phase and writes the
+    4D NIfTI and its JSON sidecar.
+phase
+    Complex reconstruction helpers: phase units, background phase estimate.
 sidecar
     The MDME JSON sidecar: building, writing, reading and checking it.
 dcm2niix

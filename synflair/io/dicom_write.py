@@ -303,8 +303,11 @@ def write_mdme_dicom(
     parts = {"real": np.real(signal), "imaginary": np.imag(signal)}
     max_abs = max(float(np.max(np.abs(p))) for p in parts.values())
     slope = _slope(max_abs, 32767)
+    # stored[component][k, v] is the (rows, columns) pixel array of slice k, volume v
     stored = {
-        name: np.clip(np.rint(part / slope), -32767, 32767).astype("<i2")
+        name: np.ascontiguousarray(
+            np.clip(np.rint(part / slope), -32767, 32767).astype("<i2").transpose(2, 3, 1, 0)
+        )
         for name, part in parts.items()
     }
     study_uid, frame_uid, series_uid = _series_uids(
@@ -352,7 +355,7 @@ def write_mdme_dicom(
                 ds.RescaleType = "US"
                 block = ds.private_block(0x0043, GE_PRIVATE_CREATOR, create=True)
                 block.add_new(0x2F, "SS", COMPONENT_CODES[component])
-                ds.PixelData = np.ascontiguousarray(stored[component][:, :, k, v].T).tobytes()
+                ds.PixelData = stored[component][k, v].tobytes()
                 path = out_dir / _file_name(series_number, instance)
                 _write(ds, path)
                 paths.append(path)

@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_PHASE_ITERATIONS",
     "DEFAULT_PHASE_SIGMA_MM",
     "background_phase",
+    "low_pass",
     "phase_to_radians",
 ]
 
@@ -99,7 +100,7 @@ def background_phase(
 
     Returns
     -------
-    numpy.ndarray, float, shape of ``reference``
+    float32 numpy.ndarray, shape of ``reference``
         Phase in radians, in (-pi, pi]; zero where the filtered image is zero.
     """
     reference = np.asarray(reference)
@@ -107,12 +108,74 @@ def background_phase(
         raise ValueError(f"sigma_mm must be a positive number, not {sigma_mm!r}")
     if int(iterations) != iterations or iterations < 1:
         raise ValueError(f"iterations must be a positive integer, not {iterations!r}")
-    sigma = [sigma_mm / float(s) for s in spacing_mm] + [0.0] * (reference.ndim - 2)
-    estimate = np.zeros(reference.shape, dtype=np.float64)
-    for _ in range(int(iterations)):
-        residual = reference * np.exp(-1j * estimate) if estimate.any() else reference
-        smooth = ndimage.gaussian_filter(residual.real, sigma, mode="nearest") + 1j * (
-            ndimage.gaussian_filter(residual.imag, sigma, mode="nearest")
-        )
-        estimate += np.angle(smooth)
+    sigma = [sigma_mm / float(s) for s in spacing_mm]
+    reference = reference.astype(np.complex64, copy=False)
+    estimate = np.angle(low_pass(reference, sigma)).astype(np.float32)
+    for _ in range(int(iterations) - 1):
+        residual = reference * np.exp(-1j * estimate)
+        estimate += np.angle(low_pass(residual, sigma)).astype(np.float32)
     return np.angle(np.exp(1j * estimate))
+
+
+def _gaussian(image: np.ndarray, sigma_px) -> np.ndarray:
+    sigma = list(sigma_px) + [0.0] * (image.ndim - 2)
+    out = np.empty(image.shape, dtype=np.result_type(image.dtype, np.complex64))
+    out.real = ndimage.gaussian_filter(image.real, sigma, mode="nearest")
+    out.imag = ndimage.gaussian_filter(image.imag, sigma, mode="nearest")
+    return out
+
+
+def _upsample(coarse: np.ndarray, axis: int, n: int, factor: int) -> np.ndarray:
+    """Linear interpolation along ``axis`` from block centres back to ``n`` fine pixels."""
+    centre = (np.arange(n) - (factor - 1) / 2.0) / factor
+    centre = np.clip(centre, 0, coarse.shape[axis] - 1)
+    low = np.floor(centre).astype(int)
+    high = np.minimum(low + 1, coarse.shape[axis] - 1)
+    shape = [1] * coarse.ndim
+    shape[axis] = n
+    weight = (centre - low).astype(np.float32).reshape(shape)
+    return (
+        np.take(coarse, low, axis=axis) * (1 - weight) + np.take(coarse, high, axis=axis) * weight
+    )
+
+
+def low_pass(image: np.ndarray, sigma_px) -> np.ndarray:
+    """In-plane Gaussian low-pass of a complex image.
+
+    Parameters
+    ----------
+    image : complex numpy.ndarray, shape (nx, ny, ...)
+    sigma_px : (2,) array_like
+        Gaussian sigma along the first two axes, pixels.
+
+    Returns
+    -------
+    complex numpy.ndarray, shape of ``image``
+
+    Notes
+    -----
+    A kernel of several pixels is applied on a grid block-averaged by
+    ``f = floor(sigma / 2)`` per axis (sigma at least 2 coarse pixels) and the
+    result is interpolated linearly back to the pixel centres. The block
+    average widens the kernel by ``f / sqrt(12)`` in quadrature (about 1% of
+    sigma) and the interpolation error of the smooth output is of order
+    ``(f / sigma)^2`` of its curvature; it makes the paper's 512x512 grid
+    (sigma 10 mm = 21 pixels) about 100 times cheaper to filter.
+    """
+    image = np.asarray(image)
+    factors = [max(1, int(float(s) // 2)) for s in sigma_px]
+    if factors == [1, 1]:
+        return _gaussian(image, sigma_px)
+    n = image.shape[:2]
+    pad = [(0, (-size) % f) for size, f in zip(n, factors, strict=True)]
+    padded = np.pad(image, pad + [(0, 0)] * (image.ndim - 2), mode="edge")
+    blocks = (
+        padded.shape[0] // factors[0],
+        factors[0],
+        padded.shape[1] // factors[1],
+        factors[1],
+        *image.shape[2:],
+    )
+    coarse = padded.reshape(blocks).mean(axis=(1, 3))
+    smooth = _gaussian(coarse, [s / f for s, f in zip(sigma_px, factors, strict=True)])
+    return _upsample(_upsample(smooth, 0, n[0], factors[0]), 1, n[1], factors[1])

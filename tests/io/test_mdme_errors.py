@@ -67,10 +67,19 @@ def test_duplicated_image_names_both_files(mdme_copy):
     assert str(original) in message and str(copy) in message
 
 
-def test_two_acquisitions_in_one_folder_are_duplicates(acquisition, tmp_path):
+def test_images_of_another_scan_are_named(acquisition, tmp_path):
     write_acquisition(tmp_path / "second", uid_seed="sub-02")
-    with pytest.raises(SynflairError, match="different FrameOfReferenceUIDs"):
+    with pytest.raises(SynflairError, match="different FrameOfReferenceUIDs") as info:
         read_mdme([acquisition.directory, tmp_path / "second"])
+    assert str(tmp_path / "second") in str(info.value)
+
+
+def test_a_repeated_acquisition_is_a_duplicate(acquisition, tmp_path):
+    """The same exam exported twice (same frame of reference): every image is doubled."""
+    shutil.copytree(acquisition.directory, tmp_path / "again")
+    with pytest.raises(SynflairError, match=r"duplicated image \(slice 1 at -12 mm") as info:
+        read_mdme([acquisition.directory, tmp_path / "again"])
+    assert "found 96 images" in str(info.value)
 
 
 @pytest.mark.parametrize(
