@@ -1,0 +1,253 @@
+"""Checkpoints (resumable training state) and model files (trained weights for inference).
+
+Both are ``torch.save`` archives of plain containers (dicts, lists, numbers,
+strings, CPU tensors), written atomically (temporary file + rename) and read
+with ``torch.load(weights_only=True)``, which never executes pickled code.
+
+* **checkpoint** (``checkpoint.pt`` in the work directory): stage, iteration,
+  configuration, input normalization, CPU state dicts of G and D and of both
+  Adam optimizers, the patch sampler's RNG state and the loss log so far.
+* **model** (``MODEL.pt``): stage, iterations, configuration, input channels,
+  normalization, and the G and D weights; what inference and the next stage need.
+
+A file that is missing, truncated, not a torch archive, of the wrong kind or
+missing keys gives a :class:`~synflair.errors.SynflairError` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from synflair.atomic import atomic_output
+from synflair.errors import SynflairError
+from synflair.models import MultiResDiscriminator, PixelGenerator
+from synflair.train.config import TrainConfig, config_from_dict
+from synflair.train.data import InputNormalization
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "MODEL_FORMAT",
+    "ModelFile",
+    "build_discriminator",
+    "build_generator",
+    "load_checkpoint",
+    "load_model",
+    "save_archive",
+    "save_model",
+]
+
+CHECKPOINT_FORMAT = "synflair-checkpoint"
+MODEL_FORMAT = "synflair-model"
+VERSION = 1
+_CHECKPOINT_KEYS = (
+    "stage",
+    "iteration",
+    "config",
+    "in_channels",
+    "normalization",
+    "generator",
+    "discriminator",
+    "opt_generator",
+    "opt_discriminator",
+    "rng",
+    "log",
+)
+_MODEL_KEYS = (
+    "stage",
+    "iterations",
+    "config",
+    "in_channels",
+    "normalization",
+    "generator",
+    "discriminator",
+)
+
+
+def build_generator(config: TrainConfig) -> PixelGenerator:
+    """The generator a configuration describes (default-initialized)."""
+    return PixelGenerator(config.data.in_channels, config.generator.hidden)
+
+
+def build_discriminator(config: TrainConfig) -> MultiResDiscriminator:
+    """The discriminator a configuration describes (default-initialized)."""
+    d = config.discriminator
+    in_channels = 1 + (config.data.in_channels if d.conditional else 0)
+    return MultiResDiscriminator(in_channels, d.base_channels, d.levels)
+
+
+def cpu_state(module_or_optimizer) -> dict:
+    """A state dict with every tensor copied to the CPU (checkpoints are device-free)."""
+
+    def to_cpu(value):
+        if isinstance(value, torch.Tensor):
+            return value.detach().to("cpu", copy=True)
+        if isinstance(value, dict):
+            return {k: to_cpu(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(to_cpu(v) for v in value)
+        return value
+
+    return to_cpu(module_or_optimizer.state_dict())
+
+
+def save_archive(path: str | os.PathLike, payload: dict) -> Path:
+    """``torch.save`` ``payload`` to ``path`` atomically."""
+    with atomic_output(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+_WHAT = {CHECKPOINT_FORMAT: "training checkpoint", MODEL_FORMAT: "synflair model file"}
+_KEYS = {CHECKPOINT_FORMAT: _CHECKPOINT_KEYS, MODEL_FORMAT: _MODEL_KEYS}
+
+
+def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
+    path = Path(path)
+    what = " or ".join(_WHAT[k] for k in kinds)
+    if not path.is_file():
+        raise SynflairError(f"{path}: no such file (expected a {what})")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError,
+            zipfile.BadZipFile, KeyError, AttributeError) as error:  # fmt: skip
+        raise SynflairError(
+            f"{path}: not a readable {what}; the file is corrupted or truncated ({error})"
+        ) from error
+    if not isinstance(payload, dict) or payload.get("format") not in kinds:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise SynflairError(f"{path}: not a {what} (format {found!r}, expected {kinds})")
+    what = _WHAT[payload["format"]]
+    if payload.get("version") != VERSION:
+        raise SynflairError(
+            f"{path}: {what} version {payload.get('version')!r}; this synflair reads {VERSION}"
+        )
+    missing = [k for k in _KEYS[payload["format"]] if k not in payload]
+    if missing:
+        raise SynflairError(f"{path}: {what} lacks {missing}; the file is incomplete")
+    try:
+        payload["config"] = config_from_dict(payload["config"])
+    except (ValueError, TypeError) as error:
+        raise SynflairError(f"{path}: invalid stored configuration ({error})") from error
+    payload["normalization"] = InputNormalization.from_dict(
+        payload["normalization"], name=f"{path}: normalization"
+    )
+    channels = payload["in_channels"]
+    if channels != payload["config"].data.in_channels or channels != (
+        payload["normalization"].in_channels
+    ):
+        raise SynflairError(f"{path}: inconsistent input channels ({channels!r})")
+    return payload
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Read and check a training checkpoint; ``config`` and ``normalization`` come back typed."""
+    return _load_archive(path, (CHECKPOINT_FORMAT,))
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A trained model as read from ``MODEL.pt``.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    stage : int
+        1 (MAE) or 2 (cGAN).
+    iterations : int
+        Iterations trained in that stage.
+    config : TrainConfig
+    normalization : InputNormalization
+    generator_state, discriminator_state : dict
+        CPU state dicts.
+    """
+
+    path: Path
+    stage: int
+    iterations: int
+    config: TrainConfig
+    normalization: InputNormalization
+    generator_state: dict
+    discriminator_state: dict
+
+    @property
+    def in_channels(self) -> int:
+        return self.normalization.in_channels
+
+    def _load(self, module: torch.nn.Module, state: dict, name: str) -> torch.nn.Module:
+        try:
+            module.load_state_dict(state)
+        except RuntimeError as error:
+            raise SynflairError(f"{self.path}: {name} weights do not fit ({error})") from error
+        return module.eval()
+
+    def generator(self) -> PixelGenerator:
+        """The trained generator (CPU, eval mode)."""
+        return self._load(build_generator(self.config), self.generator_state, "generator")
+
+    def discriminator(self) -> MultiResDiscriminator:
+        """The trained discriminator (CPU, eval mode)."""
+        return self._load(
+            build_discriminator(self.config), self.discriminator_state, "discriminator"
+        )
+
+    def check_inputs(self, in_channels: int, inputs: str, name: str = "the configuration") -> None:
+        """Raise unless the model was trained with this input representation."""
+        if in_channels != self.in_channels or inputs != self.normalization.inputs:
+            raise SynflairError(
+                f"{self.path}: trained with {self.in_channels} input channels "
+                f"({self.normalization.inputs!r}), but {name} has {in_channels} "
+                f"({inputs!r})"
+            )
+
+
+def save_model(
+    path: str | os.PathLike,
+    *,
+    stage: int,
+    iterations: int,
+    config: TrainConfig,
+    normalization: InputNormalization,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+) -> Path:
+    """Write ``MODEL.pt`` atomically (CPU weights and everything inference needs)."""
+    payload: dict[str, Any] = {
+        "format": MODEL_FORMAT,
+        "version": VERSION,
+        "stage": int(stage),
+        "iterations": int(iterations),
+        "config": config.to_dict(),
+        "in_channels": normalization.in_channels,
+        "normalization": normalization.to_dict(),
+        "generator": cpu_state(generator),
+        "discriminator": cpu_state(discriminator),
+    }
+    return save_archive(path, payload)
+
+
+def load_model(path: str | os.PathLike, *, allow_checkpoint: bool = False) -> ModelFile:
+    """Read ``MODEL.pt`` (or, if allowed, the model inside a training checkpoint).
+
+    The generator weights are checked against the stored layout.
+    """
+    kinds = (MODEL_FORMAT, CHECKPOINT_FORMAT) if allow_checkpoint else (MODEL_FORMAT,)
+    payload = _load_archive(path, kinds)
+    iterations = payload["iterations" if payload["format"] == MODEL_FORMAT else "iteration"]
+    model = ModelFile(
+        Path(path),
+        int(payload["stage"]),
+        int(iterations),
+        payload["config"],
+        payload["normalization"],
+        payload["generator"],
+        payload["discriminator"],
+    )
+    model.generator()  # raises if the weights do not fit the stored layout
+    return model

@@ -1,0 +1,311 @@
+"""Training configuration: frozen typed dataclasses read from YAML, validated key by key.
+
+The presets live in ``config/train/``: ``paper.yaml`` (the paper's values),
+``demo.yaml`` (the phantom demo, minutes on a laptop) and ``ci.yaml`` (seconds).
+An unknown key, a missing section or a value of the wrong type is an error
+that names the dotted key (e.g. ``stage2.generator.lr``) and the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synflair.errors import SynflairError
+
+__all__ = [
+    "INPUT_KINDS",
+    "MDME_IMAGES",
+    "DataConfig",
+    "DiscriminatorConfig",
+    "GeneratorConfig",
+    "OptimizerConfig",
+    "StageConfig",
+    "TrainConfig",
+    "config_from_dict",
+    "load_config",
+]
+
+#: Raw images of one MDME acquisition (2 echo times x 4 saturation delays).
+MDME_IMAGES = 8
+#: Generator input representations -> channels per MDME image.
+INPUT_KINDS = {"magnitude": 1, "real": 1, "real_imag": 2}
+GAN_LOSSES = ("minimax", "non_saturating")
+#: Where the input normalization statistic is taken.
+INPUT_REGIONS = ("intracranial", "volume")
+
+
+def _require(condition: bool, key: str, expected: str, value: Any) -> None:
+    if not condition:
+        raise ValueError(f"{key} must be {expected}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Patches and normalization.
+
+    Attributes
+    ----------
+    inputs : str
+        ``magnitude`` (8 MDME magnitudes, the paper), ``real`` (8 phase-corrected
+        signed real parts) or ``real_imag`` (16 volumes: 8 real, then 8 imaginary).
+    patch_size : int
+        Side of the square training patches, pixels (paper: 128).
+    batch_size : int
+        Patches per batch (paper: 15).
+    input_percentile : float
+        Inputs are divided per subject by this percentile of ``|S|`` over all
+        channels and the voxels of ``input_region``.
+    input_region : str
+        ``intracranial`` (inside the intracranial mask; inference then needs
+        the mask) or ``volume`` (all voxels; inference needs no mask).
+    target_divisor : float
+        FLAIR targets on the common scale (intracranial mean 2000) are divided
+        by this for training; the generator's output is multiplied back.
+    """
+
+    inputs: str = "magnitude"
+    patch_size: int = 128
+    batch_size: int = 15
+    input_percentile: float = 99.0
+    input_region: str = "intracranial"
+    target_divisor: float = 1000.0
+
+    def __post_init__(self) -> None:
+        _require(
+            self.input_region in INPUT_REGIONS,
+            "data.input_region",
+            f"one of {list(INPUT_REGIONS)}",
+            self.input_region,
+        )
+        _require(
+            self.inputs in INPUT_KINDS, "data.inputs", f"one of {list(INPUT_KINDS)}", self.inputs
+        )
+        _require(self.patch_size >= 4, "data.patch_size", "an integer >= 4", self.patch_size)
+        _require(self.batch_size >= 2, "data.batch_size", "an integer >= 2", self.batch_size)
+        _require(
+            0 < self.input_percentile <= 100,
+            "data.input_percentile",
+            "in (0, 100]",
+            self.input_percentile,
+        )
+        _require(self.target_divisor > 0, "data.target_divisor", "> 0", self.target_divisor)
+
+    @property
+    def in_channels(self) -> int:
+        """Generator input channels implied by :attr:`inputs`."""
+        return MDME_IMAGES * INPUT_KINDS[self.inputs]
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """:class:`synflair.models.PixelGenerator` settings."""
+
+    hidden: int = 128
+
+    def __post_init__(self) -> None:
+        _require(self.hidden >= 1, "generator.hidden", "a positive integer", self.hidden)
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """:class:`synflair.models.MultiResDiscriminator` settings."""
+
+    base_channels: int = 32
+    levels: int = 4
+    conditional: bool = False
+
+    def __post_init__(self) -> None:
+        _require(
+            self.base_channels >= 1,
+            "discriminator.base_channels",
+            "a positive integer",
+            self.base_channels,
+        )
+        _require(self.levels >= 1, "discriminator.levels", "a positive integer", self.levels)
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Adam (Kingma & Ba 2015): step size ``lr`` (the paper's alpha) and ``beta1``, ``beta2``."""
+
+    lr: float
+    beta1: float = 0.9
+    beta2: float = 0.999
+
+    def __post_init__(self) -> None:
+        _require(self.lr > 0, "lr", "> 0", self.lr)
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            _require(0 <= value < 1, name, "in [0, 1)", value)
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """One training stage: iterations and the two optimizers."""
+
+    iterations: int
+    generator: OptimizerConfig
+    discriminator: OptimizerConfig
+
+    def __post_init__(self) -> None:
+        _require(self.iterations >= 1, "iterations", "a positive integer", self.iterations)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (both stages).
+
+    Attributes
+    ----------
+    seed : int
+        Seeds weight initialization and patch sampling (per stage).
+    gan_loss : str
+        ``minimax`` (the paper: G minimizes the negative of D's loss on its
+        images) or ``non_saturating`` (G maximizes log D(G(x))).
+    checkpoint_every : int
+        Iterations between resumable checkpoints.
+    log_every : int
+        Iterations averaged into one row of ``losses.tsv``; divides
+        ``checkpoint_every``.
+    amp : bool
+        bf16 autocast on CUDA (ignored on CPU).
+    """
+
+    seed: int = 2019
+    data: DataConfig = field(default_factory=DataConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    stage1: StageConfig = field(
+        default_factory=lambda: StageConfig(
+            100_000, OptimizerConfig(5e-4, 0.9, 0.999), OptimizerConfig(1e-6, 0.9, 0.999)
+        )
+    )
+    stage2: StageConfig = field(
+        default_factory=lambda: StageConfig(
+            100_000, OptimizerConfig(1e-5, 0.5, 0.999), OptimizerConfig(1e-6, 0.9, 0.999)
+        )
+    )
+    gan_loss: str = "minimax"
+    checkpoint_every: int = 1000
+    log_every: int = 100
+    amp: bool = True
+
+    def __post_init__(self) -> None:
+        _require(
+            self.gan_loss in GAN_LOSSES, "gan_loss", f"one of {list(GAN_LOSSES)}", self.gan_loss
+        )
+        _require(self.log_every >= 1, "log_every", "a positive integer", self.log_every)
+        _require(
+            self.checkpoint_every >= 1 and self.checkpoint_every % self.log_every == 0,
+            "checkpoint_every",
+            f"a positive multiple of log_every ({self.log_every})",
+            self.checkpoint_every,
+        )
+        divisor = 2 ** (self.discriminator.levels - 1)
+        _require(
+            self.data.patch_size % divisor == 0,
+            "data.patch_size",
+            f"divisible by 2**(discriminator.levels - 1) = {divisor}",
+            self.data.patch_size,
+        )
+
+    def stage(self, stage: int) -> StageConfig:
+        """The settings of stage 1 or 2."""
+        if stage not in (1, 2):
+            raise ValueError(f"stage must be 1 or 2, not {stage!r}")
+        return self.stage1 if stage == 1 else self.stage2
+
+    def to_dict(self) -> dict:
+        """Plain nested dict for YAML and checkpoints; inverse of :func:`config_from_dict`."""
+        return dataclasses.asdict(self)
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``tp`` (recursing into dataclasses)."""
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false, not {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{key} must be an integer, not {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{key} must be a number, not {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{key} must be a string, not {value!r}")
+        return value
+    raise TypeError(f"unsupported config annotation {tp!r} for {key}")  # pragma: no cover
+
+
+def _build(cls: type, mapping: Any, prefix: str) -> Any:
+    where = prefix or "the top level"
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{where} must be a mapping of keys to values, not {mapping!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(mapping) - set(names))
+    if unknown:
+        dotted = ", ".join(f"{prefix}.{k}" if prefix else str(k) for k in unknown)
+        raise ValueError(f"unknown key(s) {dotted}; expected keys of {where}: {names}")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}.{f.name}" if prefix else f.name
+        if f.name not in mapping:
+            has_default = not isinstance(f.default, dataclasses._MISSING_TYPE) or not isinstance(
+                f.default_factory, dataclasses._MISSING_TYPE
+            )
+            if not has_default:
+                raise ValueError(f"{key} is required")
+            continue
+        tp = hints[f.name]
+        if isinstance(tp, types.UnionType):  # pragma: no cover - no optional fields yet
+            raise TypeError(f"unsupported config annotation {tp!r} for {key}")
+        kwargs[f.name] = _convert(tp, mapping[f.name], key)
+    try:
+        return cls(**kwargs)
+    except ValueError as error:
+        message = str(error)
+        # messages of nested dataclasses name the field relative to them
+        if prefix and not message.startswith(prefix):
+            message = f"{prefix}.{message}"
+        raise ValueError(message) from error
+
+
+def config_from_dict(mapping: dict) -> TrainConfig:
+    """Build and validate a :class:`TrainConfig` from a nested dict (missing keys: defaults)."""
+    return _build(TrainConfig, mapping, "")
+
+
+def load_config(path: str | os.PathLike) -> TrainConfig:
+    """Read a training preset YAML; errors name the file and the dotted key.
+
+    Raises
+    ------
+    SynflairError
+        If the file is missing, is not YAML, or holds an invalid configuration.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SynflairError(f"{path}: no such file (expected a training configuration YAML)")
+    try:
+        mapping = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise SynflairError(f"{path}: not valid YAML ({error})") from error
+    try:
+        return config_from_dict({} if mapping is None else mapping)
+    except ValueError as error:
+        raise SynflairError(f"{path}: {error}") from error

@@ -1,0 +1,369 @@
+"""Training data: the manifest, per-subject normalization and on-device patch sampling.
+
+**Manifest.** A TSV with one row per training subject and the columns
+``subject, mdme, mask, target, conventional``: the 4D MDME NIfTI (8 images,
+delay-major; 16 for ``real_imag``), the intracranial mask, the CSF-suppressed
+synthetic FLAIR (stage-1 target) and the conventional FLAIR registered into
+the MDME grid (stage-2 "real" images). Relative paths are relative to the
+current working directory (the workflow root), not to the manifest.
+
+**Normalization** (:class:`InputNormalization`; stored with every model so
+that inference applies the same rule):
+
+* inputs: ``x_c = S_c / q`` with ``q`` the ``input_percentile``-th percentile
+  of ``|S|`` over all channels and all voxels inside the intracranial mask
+  (``input_region: intracranial``, the default; or over the whole volume with
+  ``input_region: volume``, so that inference needs no mask). Magnitudes are
+  taken first for ``inputs: magnitude``. This removes the
+  receiver gain, which differs between subjects and scanners, while the
+  ratios between the 8 images, which carry the relaxation information, are
+  kept. A high percentile is dominated by CSF at long delay, whose signal is
+  close to the proton density of water.
+* FLAIR targets (synthetic and conventional): brought to the common scale of
+  :mod:`synflair.intensity` (intracranial mean 2000) and divided by
+  ``target_divisor``; the generator output times ``target_divisor`` is on the
+  common scale.
+
+**Patches.** Axial slices (the third array axis) of all subjects that contain
+intracranial voxels are stacked, once, in one tensor on the training device.
+Each batch draws slices and in-plane offsets uniformly with a
+``torch.Generator`` on that device, and cuts the patches by indexing: no
+loader process, no host-device copies.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synflair import intensity
+from synflair.errors import SynflairError
+from synflair.nifti import check_same_grid, load, load_data, load_mask
+from synflair.train.config import INPUT_KINDS, INPUT_REGIONS, MDME_IMAGES, DataConfig
+
+__all__ = [
+    "MANIFEST_COLUMNS",
+    "Batch",
+    "InputNormalization",
+    "PatchSampler",
+    "SubjectPaths",
+    "TrainingData",
+    "check_mdme_volumes",
+    "load_training_data",
+    "read_manifest",
+]
+
+MANIFEST_COLUMNS = ("subject", "mdme", "mask", "target", "conventional")
+
+
+@dataclass(frozen=True)
+class SubjectPaths:
+    """The files of one training subject (one manifest row)."""
+
+    subject: str
+    mdme: Path
+    mask: Path
+    target: Path
+    conventional: Path
+
+
+def read_manifest(path: str | os.PathLike) -> list[SubjectPaths]:
+    """Read and check the training manifest TSV.
+
+    Raises
+    ------
+    SynflairError
+        Missing file or columns, no rows, empty cells or duplicate subjects.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SynflairError(f"{path}: no such file (expected the training manifest TSV)")
+    try:
+        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise SynflairError(f"{path}: not a readable TSV ({error})") from error
+    missing = [c for c in MANIFEST_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SynflairError(
+            f"{path}: missing column(s) {missing}; expected {list(MANIFEST_COLUMNS)}, "
+            f"found {list(frame.columns)}"
+        )
+    if frame.empty:
+        raise SynflairError(f"{path}: no subjects (expected at least one row)")
+    rows = []
+    for number, row in enumerate(frame.itertuples(index=False), start=2):
+        for column in MANIFEST_COLUMNS:
+            if not str(getattr(row, column)).strip():
+                raise SynflairError(f"{path}, line {number}: column {column!r} is empty")
+        rows.append(
+            SubjectPaths(
+                row.subject,
+                Path(row.mdme),
+                Path(row.mask),
+                Path(row.target),
+                Path(row.conventional),
+            )
+        )
+    subjects = [r.subject for r in rows]
+    duplicates = sorted({s for s in subjects if subjects.count(s) > 1})
+    if duplicates:
+        raise SynflairError(f"{path}: duplicate subject(s) {duplicates}")
+    return rows
+
+
+def check_mdme_volumes(shape: tuple[int, ...], expected: int, inputs: str, name) -> None:
+    """Raise unless an MDME image of ``shape`` is 4D with ``expected`` volumes."""
+    if len(shape) != 4 or shape[3] != expected:
+        volumes = shape[3] if len(shape) == 4 else 1
+        raise SynflairError(
+            f"{name}: has {volumes} volume(s) (shape {tuple(shape)}); expected a 4D MDME image "
+            f"with {expected} volumes for inputs {inputs!r} ({MDME_IMAGES} images, delay-major"
+            f"{', real parts then imaginary parts' if inputs == 'real_imag' else ''})"
+        )
+
+
+@dataclass(frozen=True)
+class InputNormalization:
+    """The per-subject normalization rule, stored with the model (see the module docstring).
+
+    Attributes
+    ----------
+    inputs : str
+        ``magnitude``, ``real`` or ``real_imag``.
+    input_percentile : float
+        Percentile of ``|S|`` that inputs are divided by.
+    input_region : str
+        ``intracranial`` (the percentile is taken inside the intracranial mask)
+        or ``volume`` (over all voxels).
+    target_divisor : float
+        Training targets are FLAIR on the common scale divided by this.
+    intracranial_mean : float
+        The common scale (:data:`synflair.intensity.INTRACRANIAL_MEAN`).
+    """
+
+    inputs: str = "magnitude"
+    input_percentile: float = 99.0
+    input_region: str = "intracranial"
+    target_divisor: float = 1000.0
+    intracranial_mean: float = intensity.INTRACRANIAL_MEAN
+
+    @classmethod
+    def from_config(cls, config: DataConfig) -> InputNormalization:
+        """The rule implied by a :class:`~synflair.train.config.DataConfig`."""
+        return cls(
+            config.inputs, config.input_percentile, config.input_region, config.target_divisor
+        )
+
+    @classmethod
+    def from_dict(cls, mapping: dict, name="normalization") -> InputNormalization:
+        """Inverse of :meth:`to_dict`; errors name ``name``."""
+        try:
+            rule = cls(**mapping)
+        except TypeError as error:
+            raise SynflairError(f"{name}: invalid normalization record {mapping!r}") from error
+        if rule.inputs not in INPUT_KINDS or rule.input_region not in INPUT_REGIONS:
+            raise SynflairError(f"{name}: invalid normalization record {mapping!r}")
+        return rule
+
+    def to_dict(self) -> dict:
+        """Plain dict for checkpoints."""
+        return asdict(self)
+
+    @property
+    def in_channels(self) -> int:
+        """Generator input channels."""
+        return MDME_IMAGES * INPUT_KINDS[self.inputs]
+
+    def signals(self, mdme: np.ndarray) -> np.ndarray:
+        """The generator's raw input signals from the MDME volumes (magnitudes if asked)."""
+        return np.abs(mdme) if self.inputs == "magnitude" else mdme
+
+    @property
+    def needs_mask(self) -> bool:
+        """Whether :meth:`input_scale` needs the intracranial mask."""
+        return self.input_region == "intracranial"
+
+    def input_scale(self, mdme: np.ndarray, mask: np.ndarray | None, name="MDME") -> float:
+        """``q``: the percentile of ``|S|`` over channels and the voxels of the region.
+
+        Parameters
+        ----------
+        mdme : numpy.ndarray
+            ``(X, Y, Z, C)`` MDME signals, or ``(n, C)`` signals of the voxels
+            already selected by the mask (then ``mask`` is None).
+        mask : numpy.ndarray of bool or None
+            ``(X, Y, Z)`` intracranial mask; ignored for ``input_region: volume``.
+        """
+        if self.needs_mask and mask is not None:
+            mdme = mdme[mask]
+        elif self.needs_mask and mdme.ndim != 2:
+            raise SynflairError(
+                f"{name}: inputs are normalized inside the intracranial mask; a mask is needed"
+            )
+        values = np.abs(mdme).ravel()
+        if values.size == 0:
+            raise SynflairError(f"{name}: the intracranial mask is empty; cannot normalize")
+        q = float(np.percentile(values, self.input_percentile))
+        if not np.isfinite(q) or q <= 0:
+            raise SynflairError(
+                f"{name}: the {self.input_percentile}th percentile of |S| inside the mask is "
+                f"{q!r}; expected a positive value (is the MDME image empty?)"
+            )
+        return q
+
+    def normalize_inputs(self, mdme: np.ndarray, mask: np.ndarray, name="MDME") -> np.ndarray:
+        """``(X, Y, Z, C)`` float32 generator inputs, ``signals / q``."""
+        q = self.input_scale(mdme, mask, name)
+        return (self.signals(mdme) / np.float32(q)).astype(np.float32, copy=False)
+
+    def normalize_target(self, flair: np.ndarray, mask: np.ndarray, name="FLAIR") -> np.ndarray:
+        """FLAIR on the common scale divided by ``target_divisor`` (float32)."""
+        scaled, _ = intensity.to_common_scale(flair, mask, self.intracranial_mean, name=str(name))
+        return scaled / np.float32(self.target_divisor)
+
+
+def _load_subject(paths: SubjectPaths, rule: InputNormalization):
+    """Normalized ``inputs (X,Y,Z,C)``, ``target``, ``conventional`` and ``mask`` of a subject."""
+    mdme_image = load(paths.mdme, ndim=4)
+    check_mdme_volumes(mdme_image.shape, rule.in_channels, rule.inputs, paths.mdme)
+    mask = load_mask(paths.mask, reference=mdme_image, reference_path=paths.mdme)
+    mdme, _ = load_data(paths.mdme, ndim=4)
+    images = {}
+    for column in ("target", "conventional"):
+        path = getattr(paths, column)
+        data, image = load_data(path, ndim=3)
+        check_same_grid(image, mdme_image, path, paths.mdme)
+        images[column] = rule.normalize_target(data, mask, name=path)
+    inputs = rule.normalize_inputs(mdme, mask, name=paths.mdme)
+    return inputs, images["target"], images["conventional"], mask
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch: ``inputs (B, C, p, p)``, ``target`` and ``conventional (B, 1, p, p)``."""
+
+    inputs: torch.Tensor
+    target: torch.Tensor
+    conventional: torch.Tensor
+
+
+class TrainingData:
+    """All training slices that contain intracranial voxels, stacked on one device.
+
+    Parameters
+    ----------
+    slices : torch.Tensor
+        ``(S, C + 2, H, W)``: the ``C`` normalized inputs, the stage-1 target and
+        the conventional FLAIR; slices smaller than ``H x W`` are zero-padded.
+    extents : torch.Tensor
+        ``(S, 2)`` int64: each slice's true in-plane size.
+    subjects : list of str
+        Subject of each slice (for messages).
+    """
+
+    def __init__(self, slices: torch.Tensor, extents: torch.Tensor, subjects: list[str]) -> None:
+        if slices.ndim != 4 or slices.shape[1] < 3:
+            raise ValueError(f"slices must have shape (S, C + 2, H, W), not {tuple(slices.shape)}")
+        if extents.shape != (slices.shape[0], 2):
+            raise ValueError(f"extents must have shape ({slices.shape[0]}, 2)")
+        self.slices = slices
+        self.extents = extents.to(slices.device)
+        self.subjects = list(subjects)
+
+    @property
+    def in_channels(self) -> int:
+        """Generator input channels."""
+        return self.slices.shape[1] - 2
+
+    @property
+    def device(self) -> torch.device:
+        return self.slices.device
+
+    @classmethod
+    def from_arrays(cls, subjects, device="cpu") -> TrainingData:
+        """Stack ``(name, inputs, target, conventional, mask)`` arrays of several subjects."""
+        planes, extents, names = [], [], []
+        for name, inputs, target, conventional, mask in subjects:
+            stacked = np.concatenate([inputs, target[..., None], conventional[..., None]], axis=3)
+            for k in np.flatnonzero(mask.any(axis=(0, 1))):
+                planes.append(np.moveaxis(stacked[:, :, k, :], 2, 0))
+                extents.append(stacked.shape[:2])
+                names.append(name)
+        if not planes:
+            raise SynflairError("no training slice contains intracranial voxels")
+        height = max(e[0] for e in extents)
+        width = max(e[1] for e in extents)
+        slices = torch.zeros((len(planes), planes[0].shape[0], height, width), device=device)
+        for index, plane in enumerate(planes):
+            h, w = plane.shape[1:]
+            slices[index, :, :h, :w] = torch.from_numpy(np.ascontiguousarray(plane))
+        return cls(slices, torch.tensor(extents, dtype=torch.int64), names)
+
+    def check_patch_size(self, patch_size: int, key: str = "data.patch_size") -> None:
+        """Raise unless every slice is at least ``patch_size`` on both sides."""
+        small = (self.extents < patch_size).any(dim=1)
+        if bool(small.any()):
+            index = int(torch.nonzero(small)[0, 0])
+            shape = tuple(int(v) for v in self.extents[index])
+            raise SynflairError(
+                f"{key} = {patch_size} does not fit subject {self.subjects[index]!r}, whose "
+                f"slices are {shape[0]}x{shape[1]}; use a patch size <= {min(shape)}"
+            )
+
+
+def load_training_data(
+    rows: list[SubjectPaths], rule: InputNormalization, device: torch.device | str = "cpu"
+) -> TrainingData:
+    """Load, check and normalize all subjects of a manifest onto ``device``."""
+    arrays = []
+    for paths in rows:
+        arrays.append((paths.subject, *_load_subject(paths, rule)))
+    return TrainingData.from_arrays(arrays, device=device)
+
+
+class PatchSampler:
+    """Random square patches from :class:`TrainingData`, drawn on its device.
+
+    Parameters
+    ----------
+    data : TrainingData
+    patch_size, batch_size : int
+    generator : torch.Generator
+        On ``data.device``; the only source of randomness (its state is
+        checkpointed).
+    """
+
+    def __init__(
+        self, data: TrainingData, patch_size: int, batch_size: int, generator: torch.Generator
+    ) -> None:
+        data.check_patch_size(patch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+        self.data = data
+        self.patch_size = patch_size
+        self.batch_size = batch_size
+        self.generator = generator
+        self._offsets = torch.arange(patch_size, device=data.device)
+
+    def sample(self) -> Batch:
+        """Draw one batch: uniform slice, uniform top-left corner within the slice."""
+        data, p, n = self.data, self.patch_size, self.batch_size
+        device = data.device
+        index = torch.randint(
+            0, data.slices.shape[0], (n,), generator=self.generator, device=device
+        )
+        room = (data.extents[index] - p + 1).to(torch.float64)  # valid corners per axis
+        corner = (
+            torch.rand((n, 2), generator=self.generator, device=device, dtype=torch.float64) * room
+        ).long()
+        rows = corner[:, 0, None] + self._offsets  # (n, p)
+        cols = corner[:, 1, None] + self._offsets
+        patches = data.slices[index[:, None, None], :, rows[:, :, None], cols[:, None, :]]
+        patches = patches.permute(0, 3, 1, 2).contiguous()  # (n, C + 2, p, p)
+        c = data.in_channels
+        return Batch(patches[:, :c], patches[:, c : c + 1], patches[:, c + 1 : c + 2])

@@ -1,0 +1,139 @@
+"""Training progress: the loss log (``losses.tsv``), loss curves (``losses.png``), progress bar.
+
+Losses are accumulated on the training device and read back only every
+``log_every`` iterations, so logging does not synchronize a GPU each step.
+Each row of ``losses.tsv`` is the mean over the ``log_every`` iterations that
+end at ``iteration``:
+
+=====================  ===================================================
+``g_loss``             the generator's loss (stage 1: MAE; stage 2: adversarial)
+``d_loss``             the discriminator's loss (per-pixel BCE)
+``mae_target``         MAE of G against the CSF-suppressed synthetic FLAIR
+``mae_conventional``   MAE of G against the conventional FLAIR
+``d_real``, ``d_fake``  mean D probability (full resolution) on real / generated
+=====================  ===================================================
+
+MAEs are in training units (FLAIR on the common scale / ``target_divisor``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from synflair.atomic import atomic_output, write_tsv
+
+__all__ = ["LOSS_COLUMNS", "LossLog", "progress_bar"]
+
+#: Columns of ``losses.tsv`` after ``stage`` and ``iteration``.
+LOSS_COLUMNS = ("g_loss", "d_loss", "mae_target", "mae_conventional", "d_real", "d_fake")
+
+
+class LossLog:
+    """Running sums of the losses and the table of logged means.
+
+    Parameters
+    ----------
+    stage : int
+    device : torch.device
+        Where the running sums live (the training device).
+    """
+
+    def __init__(self, stage: int, device: torch.device | str = "cpu") -> None:
+        self.stage = stage
+        self.device = torch.device(device)
+        self.sums = torch.zeros(len(LOSS_COLUMNS), dtype=torch.float64, device=self.device)
+        self.count = 0
+        self.rows: list[list[float]] = []
+
+    def add(self, values: dict[str, torch.Tensor]) -> None:
+        """Accumulate one iteration's scalar tensors (keys: :data:`LOSS_COLUMNS`)."""
+        missing = [k for k in LOSS_COLUMNS if k not in values]
+        if missing:
+            raise ValueError(f"loss values lack {missing}")
+        stacked = torch.stack([values[k].detach().to(torch.float64) for k in LOSS_COLUMNS])
+        self.sums += stacked
+        self.count += 1
+
+    def flush(self, iteration: int) -> dict[str, float] | None:
+        """Append the means since the last flush as the row of ``iteration``; return it."""
+        if self.count == 0:
+            return None
+        means = (self.sums / self.count).tolist()
+        self.rows.append([float(iteration), *means])
+        self.sums.zero_()
+        self.count = 0
+        return dict(zip(LOSS_COLUMNS, means, strict=True))
+
+    def frame(self) -> pd.DataFrame:
+        """The logged rows: ``stage, iteration`` and :data:`LOSS_COLUMNS`."""
+        frame = pd.DataFrame(self.rows, columns=["iteration", *LOSS_COLUMNS])
+        frame["iteration"] = frame["iteration"].astype(int)
+        frame.insert(0, "stage", self.stage)
+        return frame
+
+    def state(self) -> dict:
+        """Checkpointable state (CPU tensors and numbers)."""
+        return {
+            "rows": torch.tensor(self.rows, dtype=torch.float64).reshape(-1, len(LOSS_COLUMNS) + 1),
+            "sums": self.sums.cpu().clone(),
+            "count": self.count,
+        }
+
+    def load_state(self, state: dict) -> None:
+        """Restore :meth:`state`."""
+        self.rows = [list(map(float, row)) for row in state["rows"].tolist()]
+        self.sums = state["sums"].to(device=self.device, dtype=torch.float64).clone()
+        self.count = int(state["count"])
+
+    def write(self, workdir: str | os.PathLike) -> tuple[Path, Path]:
+        """Write ``losses.tsv`` and ``losses.png`` into ``workdir`` (atomically)."""
+        workdir = Path(workdir)
+        frame = self.frame()
+        tsv = write_tsv(workdir / "losses.tsv", frame)
+        png = plot_losses(frame, workdir / "losses.png")
+        return tsv, png
+
+
+def plot_losses(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Loss curves (G and D losses; MAEs against both FLAIRs) as a PNG, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 3.4), layout="constrained")
+    axes = figure.subplots(1, 2)
+    stage = int(frame["stage"].iloc[0]) if len(frame) else 0
+    x = frame["iteration"]
+    axes[0].plot(x, frame["g_loss"], label="G loss")
+    axes[0].plot(x, frame["d_loss"], label="D loss")
+    axes[0].set_title(f"stage {stage}: losses")
+    axes[1].plot(x, frame["mae_target"], label="vs CSF-suppressed synthetic")
+    axes[1].plot(x, frame["mae_conventional"], label="vs conventional")
+    axes[1].set_title("MAE of G (training units)")
+    for ax in axes:
+        ax.set_xlabel("iteration")
+        ax.legend(loc="best", fontsize="small")
+        ax.grid(alpha=0.3)
+    with atomic_output(path) as tmp:
+        figure.savefig(tmp, dpi=100, format="png")
+    return Path(path)
+
+
+def progress_bar(total: int, initial: int, stage: int):
+    """A tqdm bar on a terminal (stderr is a TTY); disabled otherwise (logs, SLURM)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=f"stage {stage}",
+        unit="it",
+        disable=not sys.stderr.isatty(),
+        dynamic_ncols=True,
+    )

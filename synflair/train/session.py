@@ -1,0 +1,317 @@
+"""A training session: initialization, resume, the iteration loop, checkpoints and the model file.
+
+:func:`train_stage` runs one stage to its iteration count. In ``workdir`` it
+keeps ``checkpoint.pt`` (the latest resumable state, every
+``checkpoint_every`` iterations, at the end and on SIGTERM), ``losses.tsv``
+and ``losses.png``; at the end it writes the model file ``out``.
+
+Resuming restores the weights, both Adam states, the patch sampler's RNG
+state, the iteration and the loss log, so that on the CPU a resumed run ends
+with exactly the weights of an uninterrupted one.
+
+Randomness comes only from ``config.seed``: the initial weights from a CPU
+``torch.Generator`` seeded with ``(seed, "init")``, the patches of stage ``s``
+from a generator on the training device seeded with ``(seed, s)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from synflair.errors import SynflairError
+from synflair.models import init_parameters
+from synflair.train.checkpoint import (
+    CHECKPOINT_FORMAT,
+    VERSION,
+    ModelFile,
+    build_discriminator,
+    build_generator,
+    cpu_state,
+    load_checkpoint,
+    save_archive,
+    save_model,
+)
+from synflair.train.config import TrainConfig
+from synflair.train.data import InputNormalization, PatchSampler, TrainingData
+from synflair.train.progress import LossLog, progress_bar
+from synflair.train.trainer import Trainer
+
+__all__ = [
+    "StopFlag",
+    "TrainingInterrupted",
+    "check_init",
+    "resolve_device",
+    "stop_on_sigterm",
+    "train_stage",
+    "with_iterations",
+]
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on request (SIGTERM) after writing a checkpoint."""
+
+    def __init__(self, checkpoint: Path, iteration: int) -> None:
+        super().__init__(f"stopped at iteration {iteration}; resumable state in {checkpoint}")
+        self.checkpoint = checkpoint
+        self.iteration = iteration
+
+
+class StopFlag:
+    """Set by a signal handler; the training loop checks :attr:`requested` every iteration."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[StopFlag]:
+    """Within the block, SIGTERM (e.g. SLURM preemption) sets a :class:`StopFlag`.
+
+    The previous handler is restored on exit. Outside the main thread (where
+    handlers cannot be installed) the flag is never set.
+    """
+    flag = StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        log.warning("received signal %d: writing a checkpoint and stopping", signum)
+        flag.requested = True
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise SynflairError("--device cuda: no CUDA device is available (use auto or cpu)")
+        return torch.device("cuda")
+    raise SynflairError(f"device must be 'auto', 'cpu' or 'cuda', not {name!r}")
+
+
+def seed_for(seed: int, purpose: int | str) -> int:
+    """A 63-bit seed for one purpose derived from the configuration's seed."""
+    key = purpose if isinstance(purpose, int) else int.from_bytes(purpose.encode(), "little")
+    return int(np.random.SeedSequence([seed, key]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def with_iterations(config: TrainConfig, stage: int, iterations: int | None) -> TrainConfig:
+    """``config`` with stage ``stage``'s iteration count replaced (``None``: unchanged)."""
+    if iterations is None:
+        return config
+    if iterations < 1:
+        raise SynflairError(f"--iterations must be a positive integer, not {iterations!r}")
+    name = f"stage{stage}"
+    return dataclasses.replace(
+        config, **{name: dataclasses.replace(config.stage(stage), iterations=iterations)}
+    )
+
+
+def _comparable(config: TrainConfig) -> dict:
+    """Config as a dict without what may change between resumed runs (iteration counts)."""
+    mapping = config.to_dict()
+    for name in ("stage1", "stage2"):
+        mapping[name].pop("iterations")
+    return mapping
+
+
+def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
+    keys = sorted(set(a) | set(b))
+    out = []
+    for key in keys:
+        dotted = f"{prefix}{key}"
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += _differences(va, vb, f"{dotted}.")
+        elif va != vb:
+            out.append(f"{dotted}: {va!r} != {vb!r}")
+    return out
+
+
+def check_init(model: ModelFile, config: TrainConfig) -> None:
+    """Raise unless ``model`` has the architecture and normalization of ``config``."""
+    model.check_inputs(config.data.in_channels, config.data.inputs)
+    ours, theirs = config.to_dict(), model.config.to_dict()
+    differing = _differences(
+        {k: ours[k] for k in ("generator", "discriminator")},
+        {k: theirs[k] for k in ("generator", "discriminator")},
+    )
+    if model.normalization != InputNormalization.from_config(config.data):
+        differing.append(f"normalization: {model.normalization} != the configuration's")
+    if differing:
+        raise SynflairError(
+            f"{model.path}: trained with a different network or normalization than the "
+            f"configuration ({'; '.join(differing)})"
+        )
+
+
+def train_stage(
+    config: TrainConfig,
+    stage: int,
+    data: TrainingData,
+    *,
+    out: str | os.PathLike,
+    workdir: str | os.PathLike,
+    init: ModelFile | None = None,
+    resume: bool = False,
+    stop: StopFlag | None = None,
+) -> Path:
+    """Train one stage and write the model file ``out``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        With the stage's iteration count already final (see :func:`with_iterations`).
+    stage : int
+        1 (MAE + D pretraining) or 2 (cGAN).
+    data : TrainingData
+        On the training device.
+    out : path-like
+        The model file written at the end.
+    workdir : path-like
+        Holds ``checkpoint.pt``, ``losses.tsv`` and ``losses.png``.
+    init : ModelFile, optional
+        Initial G and D weights (required for stage 2: the stage-1 model).
+    resume : bool
+        Continue from ``workdir/checkpoint.pt`` if it exists.
+    stop : StopFlag, optional
+        When ``stop.requested`` becomes true, a checkpoint is written and
+        :class:`TrainingInterrupted` raised.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
+    if stage == 2 and init is None:
+        raise SynflairError("stage 2 starts from the stage-1 weights: pass --init STAGE1.pt")
+    if data.in_channels != config.data.in_channels:
+        raise SynflairError(
+            f"training data have {data.in_channels} input channels; data.inputs "
+            f"{config.data.inputs!r} needs {config.data.in_channels}"
+        )
+    if init is not None:
+        check_init(init, config)
+    device = data.device
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = workdir / CHECKPOINT_NAME
+    normalization = InputNormalization.from_config(config.data)
+    total = config.stage(stage).iterations
+
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    if init is None:
+        weights = torch.Generator().manual_seed(seed_for(config.seed, "init"))
+        init_parameters(generator, weights)
+        init_parameters(discriminator, weights)
+    else:
+        generator.load_state_dict(init.generator_state)
+        discriminator.load_state_dict(init.discriminator_state)
+    generator.to(device)
+    discriminator.to(device)
+    trainer = Trainer(config, stage, generator, discriminator, device)
+    sampler_rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, stage))
+    sampler = PatchSampler(data, config.data.patch_size, config.data.batch_size, sampler_rng)
+    losses = LossLog(stage, device)
+    iteration = 0
+
+    if resume and checkpoint_path.is_file():
+        state = load_checkpoint(checkpoint_path)
+        if state["stage"] != stage:
+            raise SynflairError(
+                f"{checkpoint_path}: a stage-{state['stage']} checkpoint; cannot resume stage "
+                f"{stage} from it (use another --workdir)"
+            )
+        differing = _differences(_comparable(state["config"]), _comparable(config))
+        if differing:
+            raise SynflairError(
+                f"{checkpoint_path}: written with a different configuration "
+                f"({'; '.join(differing)}); use another --workdir or drop --resume"
+            )
+        if state["iteration"] > total:
+            raise SynflairError(
+                f"{checkpoint_path}: at iteration {state['iteration']}, beyond the "
+                f"{total} iterations asked for"
+            )
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+        trainer.load_state(state)
+        sampler_rng.set_state(state["rng"]["sampler"])
+        losses.load_state(state["log"])
+        iteration = int(state["iteration"])
+        log.info("resuming stage %d from %s at iteration %d", stage, checkpoint_path, iteration)
+    elif resume:
+        log.info("no checkpoint in %s; starting stage %d afresh", workdir, stage)
+
+    def checkpoint() -> None:
+        payload = {
+            "format": CHECKPOINT_FORMAT,
+            "version": VERSION,
+            "stage": stage,
+            "iteration": iteration,
+            "config": config.to_dict(),
+            "in_channels": normalization.in_channels,
+            "normalization": normalization.to_dict(),
+            "generator": cpu_state(generator),
+            "discriminator": cpu_state(discriminator),
+            "opt_generator": cpu_state(trainer.opt_generator),
+            "opt_discriminator": cpu_state(trainer.opt_discriminator),
+            "rng": {"sampler": sampler_rng.get_state().cpu()},
+            "log": losses.state(),
+        }
+        save_archive(checkpoint_path, payload)
+        losses.write(workdir)
+
+    row: dict[str, float] | None = None
+    with progress_bar(total, iteration, stage) as bar:
+        while iteration < total:
+            losses.add(trainer.step(sampler.sample()))
+            iteration += 1
+            bar.update(1)
+            if iteration % config.log_every == 0 or iteration == total:
+                row = losses.flush(iteration)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in row.items()}, refresh=False)
+            scheduled = iteration % config.checkpoint_every == 0 or iteration == total
+            stopping = stop is not None and stop.requested and iteration < total
+            if scheduled or stopping:
+                checkpoint()
+            if scheduled:
+                summary = ", ".join(f"{k} {v:.4g}" for k, v in (row or {}).items())
+                log.info("stage %d iteration %d/%d: %s", stage, iteration, total, summary)
+            if stopping:
+                raise TrainingInterrupted(checkpoint_path, iteration)
+    if not (workdir / "losses.tsv").is_file():  # resumed at the end: nothing was run
+        losses.write(workdir)
+    return save_model(
+        out,
+        stage=stage,
+        iterations=total,
+        config=config,
+        normalization=normalization,
+        generator=generator,
+        discriminator=discriminator,
+    )
