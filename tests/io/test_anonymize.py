@@ -10,7 +10,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from conftest import IDENTIFIERS, PATIENT, write_flair
+from dicom_cases import IDENTIFIERS, PATIENT, write_flair
 
 from synflair.cli import main
 from synflair.errors import SynflairError

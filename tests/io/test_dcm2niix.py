@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from conftest import AXIAL, PATIENT
+from dicom_cases import AXIAL, PATIENT
 
 from synflair.errors import SynflairError
 from synflair.geometry import stack_affine

@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from conftest import AXIAL, edit, write_acquisition
+from dicom_cases import AXIAL, edit, write_acquisition
 
 from synflair.errors import SynflairError
 from synflair.geometry import stack_affine

@@ -7,7 +7,7 @@ import shutil
 
 import pydicom
 import pytest
-from conftest import edit, write_acquisition
+from dicom_cases import edit, write_acquisition
 
 from synflair.errors import SynflairError
 from synflair.io.mdme import mdme_to_nifti, read_mdme
