@@ -101,11 +101,14 @@ class FusedGenerator:
 
     def _evaluate(self, x: torch.Tensor, out: torch.Tensor, buffers) -> None:
         """Evaluate one chunk ``x (m, C)`` into ``out (m,)``."""
-        pre, act, signal, gate, tmp = (b[: x.shape[0]] for b in buffers)
+        inputs, pre, act, signal, gate, tmp = (b[: x.shape[0]] for b in buffers)
         h = self.hidden
+        # a contiguous copy: the same matrix-product kernel whatever the caller's layout
         if self.magnitude:
-            x = x.abs()
-        torch.addmm(self.bias, x, self.weight, out=pre)
+            torch.abs(x, out=inputs)
+        else:
+            inputs.copy_(x)
+        torch.addmm(self.bias, inputs, self.weight, out=pre)
         torch.sigmoid(pre, out=act)
         # suppression stream: act = sigmoid(-h_g) = u, pre = -h_g
         #   elu(h_g) = relu(h_g) + min(e^h_g - 1, 0) = -min(-h_g, 0) + min(1/u, 2) - 2
@@ -149,7 +152,12 @@ class FusedGenerator:
 
         def worker() -> None:
             c, h2 = self.chunk, 2 * self.hidden
-            buffers = (torch.empty(c, h2), torch.empty(c, h2), *(torch.empty(c) for _ in range(3)))
+            buffers = (
+                torch.empty(c, self.in_channels),
+                torch.empty(c, h2),
+                torch.empty(c, h2),
+                *(torch.empty(c) for _ in range(3)),
+            )
             while (index := next(counter)) < len(starts):
                 s = starts[index]
                 self._evaluate(x[s : s + c], out[s : s + c], buffers)

@@ -139,16 +139,17 @@ def _comparable(config: TrainConfig) -> dict:
     return mapping
 
 
-def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
+def _differences(a: dict, b: dict, names: tuple[str, str], prefix: str = "") -> list[str]:
+    """``key: value_a (name_a) vs value_b (name_b)`` for every differing dotted key."""
     keys = sorted(set(a) | set(b))
     out = []
     for key in keys:
         dotted = f"{prefix}{key}"
         va, vb = a.get(key), b.get(key)
         if isinstance(va, dict) and isinstance(vb, dict):
-            out += _differences(va, vb, f"{dotted}.")
+            out += _differences(va, vb, names, f"{dotted}.")
         elif va != vb:
-            out.append(f"{dotted}: {va!r} != {vb!r}")
+            out.append(f"{dotted}: {va!r} ({names[0]}) vs {vb!r} ({names[1]})")
     return out
 
 
@@ -157,11 +158,15 @@ def check_init(model: ModelFile, config: TrainConfig) -> None:
     model.check_inputs(config.data.in_channels, config.data.inputs)
     ours, theirs = config.to_dict(), model.config.to_dict()
     differing = _differences(
-        {k: ours[k] for k in ("generator", "discriminator")},
         {k: theirs[k] for k in ("generator", "discriminator")},
+        {k: ours[k] for k in ("generator", "discriminator")},
+        ("model", "configuration"),
     )
-    if model.normalization != InputNormalization.from_config(config.data):
-        differing.append(f"normalization: {model.normalization} != the configuration's")
+    rule = InputNormalization.from_config(config.data)
+    if model.normalization != rule:
+        differing += _differences(
+            model.normalization.to_dict(), rule.to_dict(), ("model", "configuration"), "data."
+        )
     if differing:
         raise SynflairError(
             f"{model.path}: trained with a different network or normalization than the "
@@ -246,7 +251,9 @@ def train_stage(
                 f"{checkpoint_path}: a stage-{state['stage']} checkpoint; cannot resume stage "
                 f"{stage} from it (use another --workdir)"
             )
-        differing = _differences(_comparable(state["config"]), _comparable(config))
+        differing = _differences(
+            _comparable(state["config"]), _comparable(config), ("checkpoint", "configuration")
+        )
         if differing:
             raise SynflairError(
                 f"{checkpoint_path}: written with a different configuration "

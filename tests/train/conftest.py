@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 from scipy import ndimage
 
 from synflair import physics
@@ -126,6 +127,14 @@ def one_torch_thread():
 def tiny_cohort(tmp_path_factory) -> Path:
     """Manifest of 2 tiny subjects (48x48x3)."""
     return write_cohort(tmp_path_factory.mktemp("cohort"), 2)
+
+
+@pytest.fixture()
+def tiny_preset(tmp_path) -> Path:
+    """:data:`TINY_CONFIG` as a preset YAML file."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY_CONFIG))
+    return path
 
 
 @pytest.fixture()
