@@ -17,6 +17,13 @@ voxels whose recovery curve is unphysical (not rising with the delay, or a
 non-positive amplitude) are not ``valid``. Every map is exactly 0 outside
 ``valid``; no map ever holds NaN or inf. Non-finite input is an error.
 
+**B1.** By default B1 is fitted in every voxel, like T1, T2 and PD. With
+``FitSettings.b1_smoothing_mm > 0`` (and 3D images with their voxel size) a
+second pass refits T1, T2 and PD with B1 fixed to a smooth field made from the
+per-voxel B1 of parenchyma (:mod:`synflair.quantify.b1`): B1 varies slowly in
+space, and knowing it roughly halves the T1 variance (Cramér-Rao bound:
+6.6 % -> 3.7 % in WM at SNR 40; :mod:`synflair.quantify.precision`).
+
 **Bounds.** T1, T2 and B1 are clipped to ``FitSettings`` bounds (a CSF voxel
 whose second echo is, through noise, brighter than its first gets the upper T2
 bound).
@@ -41,100 +48,19 @@ References
 
 from __future__ import annotations
 
-import math
-import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
 from synflair.errors import SynflairError
 from synflair.physics import MDMEProtocol
+from synflair.quantify.b1 import smooth_b1
+from synflair.quantify.settings import FitSettings, available_threads
 from synflair.quantify.sidecar import COMPONENTS
 from synflair.quantify.solver import RecoveryGrid, fit_chunk
 
 __all__ = ["FitSettings", "MDMEFit", "MDMEModel", "available_threads"]
-
-
-def available_threads() -> int:
-    """Number of CPU cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _bounds(name: str, value, low_limit: float) -> tuple[float, float]:
-    pair = tuple(float(v) for v in value)
-    if len(pair) != 2 or not (low_limit < pair[0] < pair[1] < math.inf):
-        raise ValueError(f"{name} must be (low, high) with {low_limit} < low < high, not {value!r}")
-    return pair
-
-
-@dataclass(frozen=True)
-class FitSettings:
-    """How :class:`MDMEModel` fits.
-
-    Attributes
-    ----------
-    t1_bounds, t2_bounds : (float, float)
-        Allowed T1 and T2, ms; estimates are clipped to them.
-    b1_bounds : (float, float)
-        Allowed B1 ratio (at most ``180 / sat_angle`` is used).
-    background : float
-        Fraction (0 <= f < 1) of the 99th percentile of the voxels' mean
-        magnitude below which a voxel is background and not fitted.
-    pd_reference : "csf" or float
-        ``"csf"``: M0 of 100 % PD is the median M0 of CSF-like voxels (T1 >=
-        ``csf_t1_min``); a positive number: that M0 (input units).
-    csf_t1_min : float
-        T1 (ms) from which a valid voxel counts as CSF for the PD reference.
-    min_csf_voxels : int
-        Fewest CSF-like voxels for the ``"csf"`` reference.
-    grid_size : int
-        Points of the T1 starting grid.
-    n_iter : int
-        Gauss-Newton steps for T1.
-    chunk_size : int
-        Voxels per work unit (small enough to stay in cache).
-    n_threads : int or None
-        Worker threads; ``None``: all cores available to the process.
-    """
-
-    t1_bounds: tuple[float, float] = (50.0, 8000.0)
-    t2_bounds: tuple[float, float] = (5.0, 3000.0)
-    b1_bounds: tuple[float, float] = (0.4, 1.6)
-    background: float = 0.08
-    pd_reference: str | float = "csf"
-    csf_t1_min: float = 3000.0
-    min_csf_voxels: int = 20
-    grid_size: int = 12
-    n_iter: int = 6
-    chunk_size: int = 8192
-    n_threads: int | None = None
-
-    def __post_init__(self):
-        object.__setattr__(self, "t1_bounds", _bounds("t1_bounds", self.t1_bounds, 0.0))
-        object.__setattr__(self, "t2_bounds", _bounds("t2_bounds", self.t2_bounds, 0.0))
-        object.__setattr__(self, "b1_bounds", _bounds("b1_bounds", self.b1_bounds, 0.0))
-        if not 0.0 <= self.background < 1.0:
-            raise ValueError(f"background must be in [0, 1), not {self.background!r}")
-        ref = self.pd_reference
-        if isinstance(ref, str):
-            if ref != "csf":
-                raise ValueError(f"pd_reference must be 'csf' or a positive number, not {ref!r}")
-        elif isinstance(ref, bool) or not (isinstance(ref, int | float) and 0 < ref < math.inf):
-            raise ValueError(f"pd_reference must be 'csf' or a positive number, not {ref!r}")
-        if not self.csf_t1_min > 0:
-            raise ValueError(f"csf_t1_min must be > 0 ms, not {self.csf_t1_min!r}")
-        for name, low in (("min_csf_voxels", 1), ("grid_size", 3), ("n_iter", 0)):
-            if int(getattr(self, name)) < low:
-                raise ValueError(f"{name} must be an integer >= {low}, not {getattr(self, name)!r}")
-        if int(self.chunk_size) < 1:
-            raise ValueError(f"chunk_size must be >= 1, not {self.chunk_size!r}")
-        if self.n_threads is not None and int(self.n_threads) < 1:
-            raise ValueError(f"n_threads must be None or >= 1, not {self.n_threads!r}")
 
 
 class MDMEModel:
@@ -236,7 +162,7 @@ class MDMEModel:
             raise SynflairError(f"signals must be real numbers, not dtype {signals.dtype}")
         return signals
 
-    def fit(self, signals, mask=None) -> MDMEFit:
+    def fit(self, signals, mask=None, *, voxel_size=None) -> MDMEFit:
         """Fit T1, T2, M0 and B1 in every voxel.
 
         Parameters
@@ -246,6 +172,8 @@ class MDMEModel:
             parts according to ``component``.
         mask : array_like of bool, shape (...), optional
             Fit only these voxels (further restricted to non-background).
+        voxel_size : (float, float, float), optional
+            mm; needed (with 3D images) when ``settings.b1_smoothing_mm > 0``.
 
         Returns
         -------
@@ -258,26 +186,56 @@ class MDMEModel:
             with too few CSF-like voxels.
         """
         signals = self._check(signals)
+        smoothing = self.settings.b1_smoothing_mm
+        if smoothing and (signals.ndim != 4 or voxel_size is None):
+            raise SynflairError(
+                "B1 smoothing needs 3D images (X, Y, Z, volumes) and their voxel_size, not "
+                f"signals of shape {signals.shape} and voxel_size {voxel_size!r}"
+            )
         bad = signals.size - int(np.count_nonzero(np.isfinite(signals)))
         if bad:
             raise SynflairError(f"signals hold {bad} non-finite (NaN or inf) values")
         fitted = self.fit_mask(signals, mask)
-        n = int(np.count_nonzero(fitted))
         # Gather the fitted voxels as rows (echo, delay ascending) of float64.
         rows = {v: signals[..., v][fitted].astype(np.float64) for e in self._volumes for v in e}
         s1 = np.stack([rows[v] for v in self._volumes[0]])
         s2 = np.stack([rows[v] for v in self._volumes[1]])
         del rows
+        out, ok = self._solve(s1, s2)
+        shape = signals.shape[:-1]
+
+        def scatter(values, dtype=np.float32):
+            full = np.zeros(shape, dtype=dtype)
+            full[fitted] = values
+            return full
+
+        if smoothing:
+            t1, t2 = out["t1"], out["t2"]
+            lo, hi = self.settings.b1_weight_t1
+            reliable = ok & (t1 >= lo) & (t1 <= hi)
+            lo, hi = self.settings.b1_weight_t2
+            reliable &= (t2 >= lo) & (t2 <= hi)
+            if reliable.any():
+                field = smooth_b1(scatter(out["b1"]), scatter(reliable), voxel_size, smoothing)
+                r1_init = 1.0 / np.where(ok, t1, 1000.0)
+                out, ok = self._solve(s1, s2, b1_fixed=field[fitted], r1_init=r1_init)
+        maps = {key: scatter(values) for key, values in out.items()}
+        valid = scatter(ok, dtype=bool)
+        return MDMEFit(self, valid=valid, **maps, pd_reference=self._pd_reference(maps, valid))
+
+    def _solve(self, s1, s2, b1_fixed=None, r1_init=None):
+        """Run :func:`~synflair.quantify.solver.fit_chunk` over chunks, in threads."""
+        n = s1.shape[1]
         out = {k: np.zeros(n, dtype=np.float32) for k in ("t1", "t2", "m0", "b1")}
         ok = np.zeros(n, dtype=bool)
         settings, protocol = self.settings, self.protocol
         te = tuple(protocol.te[i] for i in self._echo_order)
 
         def work(start: int) -> None:
-            stop = min(start + settings.chunk_size, n)
+            part = slice(start, min(start + settings.chunk_size, n))
             result = fit_chunk(
-                s1[:, start:stop],
-                s2[:, start:stop],
+                s1[:, part],
+                s2[:, part],
                 grid=self._grid,
                 te=te,
                 tr=protocol.tr,
@@ -288,10 +246,12 @@ class MDMEModel:
                 t2_bounds=settings.t2_bounds,
                 b1_bounds=settings.b1_bounds,
                 n_iter=settings.n_iter,
+                b1_fixed=None if b1_fixed is None else b1_fixed[part],
+                r1_init=None if r1_init is None else r1_init[part],
             )
             for key in out:
-                out[key][start:stop] = np.where(result.ok, getattr(result, key), 0.0)
-            ok[start:stop] = result.ok
+                out[key][part] = np.where(result.ok, getattr(result, key), 0.0)
+            ok[part] = result.ok
 
         starts = range(0, n, settings.chunk_size)
         threads = settings.n_threads or available_threads()
@@ -301,16 +261,7 @@ class MDMEModel:
         else:
             for start in starts:
                 work(start)
-
-        shape = signals.shape[:-1]
-        maps = {}
-        for key, values in out.items():
-            full = np.zeros(shape, dtype=np.float32)
-            full[fitted] = values
-            maps[key] = full
-        valid = np.zeros(shape, dtype=bool)
-        valid[fitted] = ok
-        return MDMEFit(self, valid=valid, **maps, pd_reference=self._pd_reference(maps, valid))
+        return out, ok
 
     def _pd_reference(self, maps: dict, valid: np.ndarray) -> float:
         ref = self.settings.pd_reference

@@ -216,6 +216,68 @@ def fit_recovery(
     return r1, a, c, np.where(c < 0.0, rss, np.inf)
 
 
+def fit_recovery_fixed_b1(
+    amp: np.ndarray,
+    td: np.ndarray,
+    cos_t: np.ndarray,
+    tr: float,
+    r1_init: np.ndarray,
+    r1_bounds: tuple[float, float],
+    *,
+    magnitude: bool,
+    n_iter: int = 4,
+):
+    """Gauss-Newton fit of ``y_d = a (1 - q(R1) x_d)`` with the saturation angle known.
+
+    With ``c_t = cos(B1 theta)`` known, ``q = (1 - c_t) / (1 - c_t exp(-TR R1))``
+    and only R1 and the scale ``a`` are free (variable projection on R1). For
+    magnitudes, the sign of each amplitude is taken from the current model
+    curve at every step.
+
+    Parameters
+    ----------
+    amp : numpy.ndarray, shape (n_delays, n)
+        Amplitudes (signed, or magnitudes if ``magnitude``), delays ascending.
+    td : numpy.ndarray, shape (n_delays,)
+        Delays, ms.
+    cos_t : numpy.ndarray, shape (n,)
+        Cosine of the actual saturation angle.
+    tr : float
+        ms.
+    r1_init : numpy.ndarray, shape (n,)
+        Start (e.g. the free fit), 1/ms.
+    r1_bounds : (float, float)
+    magnitude : bool
+    n_iter : int
+
+    Returns
+    -------
+    r1, a : numpy.ndarray, shape (n,)
+    """
+    td = np.asarray(td, dtype=float)[:, None]
+    r1 = r1_init.copy()
+    for step_index in range(n_iter + 1):
+        x = np.exp(-td * r1)
+        e_tr = np.exp(-tr * r1)
+        denominator = 1.0 - cos_t * e_tr
+        q = (1.0 - cos_t) / denominator
+        g = 1.0 - q * x
+        y = np.copysign(amp, g) if magnitude else amp
+        sgg = np.einsum("dn,dn->n", g, g)
+        a = np.einsum("dn,dn->n", y, g) / sgg
+        if step_index == n_iter:
+            break
+        residual = y - a * g
+        dq = -(1.0 - cos_t) * cos_t * tr * e_tr / (denominator * denominator)
+        h = a * (q * td * x - dq * x)  # a dg/dR1
+        h -= (np.einsum("dn,dn->n", h, g) / sgg) * g
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.einsum("dn,dn->n", h, residual) / np.einsum("dn,dn->n", h, h)
+        step = np.where(np.isfinite(step), step, 0.0)
+        r1 = np.clip(r1 + np.clip(step, -0.5 * r1, r1), r1_bounds[0], r1_bounds[1])
+    return r1, a
+
+
 def fit_chunk(
     s1: np.ndarray,
     s2: np.ndarray,
@@ -230,6 +292,8 @@ def fit_chunk(
     t2_bounds: tuple[float, float],
     b1_bounds: tuple[float, float],
     n_iter: int = 5,
+    b1_fixed: np.ndarray | None = None,
+    r1_init: np.ndarray | None = None,
 ) -> ChunkResult:
     """Fit T1, T2, M0 and B1 to the signals of a chunk of voxels.
 
@@ -253,6 +317,11 @@ def fit_chunk(
         Allowed B1 ratio.
     n_iter : int
         Gauss-Newton steps for T1.
+    b1_fixed : numpy.ndarray, shape (n,), optional
+        Known B1 (e.g. a smoothed B1 map): then only T1, T2 and M0 are fitted
+        (:func:`fit_recovery_fixed_b1`), starting from ``r1_init``.
+    r1_init : numpy.ndarray, shape (n,), optional
+        Starting R1 (1/ms) for the fixed-B1 fit; required with ``b1_fixed``.
 
     Returns
     -------
@@ -266,6 +335,14 @@ def fit_chunk(
     amp = (s1 + ratio * s2) / (1.0 + ratio * ratio)  # amplitudes at TE1
 
     r1_bounds = (1.0 / t1_bounds[1], 1.0 / t1_bounds[0])
+    theta = np.deg2rad(sat_angle)
+    if b1_fixed is not None:
+        b1 = np.asarray(b1_fixed, dtype=float)
+        cos_t = np.cos(theta * b1)
+        r1, a = fit_recovery_fixed_b1(
+            amp, grid.td, cos_t, tr, r1_init, r1_bounds, magnitude=magnitude, n_iter=n_iter
+        )
+        return _result(r1, a, cos_t < 1.0, cos_t, b1, t2, te, tr, exc_angle)
     xt = grid.x  # (G, n_delays)
     if magnitude:
         n_delays, n = amp.shape
@@ -294,15 +371,20 @@ def fit_chunk(
     with np.errstate(divide="ignore", invalid="ignore"):
         q = b / a
         cos_t = (1.0 - q) / (1.0 - q * e_tr)
-    theta = np.deg2rad(sat_angle)
     b1_max = min(b1_bounds[1], np.pi / theta)
     cos_t = np.clip(
         np.nan_to_num(cos_t, nan=1.0), np.cos(theta * b1_max), np.cos(theta * b1_bounds[0])
     )
     b1 = np.arccos(cos_t) / theta
+    return _result(r1, a, b > 0, cos_t, b1, t2, te, tr, exc_angle)
+
+
+def _result(r1, a, rising, cos_t, b1, t2, te, tr, exc_angle) -> ChunkResult:
+    """M0 from the fitted scale ``a`` and the angles; ``ok`` needs a > 0 and a rising curve."""
+    e_tr = np.exp(-tr * r1)
     cos_a = np.cos(np.deg2rad(exc_angle) * b1)
     with np.errstate(divide="ignore", invalid="ignore"):
         m0 = a * (1.0 - cos_t * cos_a * e_tr) / (1.0 - cos_t * e_tr) * np.exp(te[0] / t2)
     t1 = 1.0 / r1
-    ok = (a > 0) & (b > 0) & np.isfinite(m0) & np.isfinite(t1) & np.isfinite(t2)
+    ok = (a > 0) & rising & np.isfinite(m0) & np.isfinite(t1) & np.isfinite(t2)
     return ChunkResult(t1=t1, t2=t2, m0=m0, b1=b1, ok=ok)

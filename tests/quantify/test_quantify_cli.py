@@ -127,3 +127,13 @@ def test_wrong_dimensionality_and_bad_options(tmp_path, capsys, mdme_file):
     assert code == 2 and "t1w.te" in err
     code, err = run_cli(mdme_file, tmp_path / "o", capsys, "--prefix", "a/b")
     assert code == 2 and "--prefix" in err
+
+
+def test_b1_smoothing_option(mdme_file, head, tmp_path):
+    assert main(["quantify", "--mdme", str(mdme_file), "--out", str(tmp_path / "s")]) == 0
+    argv = ["quantify", "--mdme", str(mdme_file), "--out", str(tmp_path / "v")]
+    assert main([*argv, "--b1-smoothing", "0"]) == 0
+    smooth = nib.load(tmp_path / "s" / "sub-01_TB1map.nii.gz").get_fdata()
+    voxel = nib.load(tmp_path / "v" / "sub-01_TB1map.nii.gz").get_fdata()
+    wm = head.fractions["WM"] > 0.95
+    assert np.median(np.abs(smooth - head.b1)[wm]) < 0.5 * np.median(np.abs(voxel - head.b1)[wm])
