@@ -4,12 +4,13 @@ In the spirit of the lesion growth algorithm of LST (Schmidt et al. 2012),
 the FLAIR intensity of each voxel is compared with what its tissue
 composition predicts:
 
+0. optionally (``smoothing_mm``) the FLAIR is denoised, and (``bias_degree``)
+   divided by a smooth multiplicative bias fitted to the pure GM and WM voxels
+   (:mod:`synflair.lesions.bias`), so that a receive-coil profile is not
+   mistaken for lesion;
 1. per tissue ``t`` (GM, WM, CSF), the robust location ``m_t`` (median) and
    scale ``s_t`` (1.4826 x median absolute deviation) of FLAIR over the voxels
-   whose tissue probability is at least ``purity``; with ``bias_sigma_mm > 0``
-   the location varies smoothly in space (a normalized Gaussian average of the
-   pure voxels within 3 robust SDs of the tissue median, so a smooth intensity
-   bias is not mistaken for lesion);
+   whose tissue probability is at least ``purity``;
 2. the expected intensity of a voxel, ``e = sum_t p_t m_t / sum_t p_t``, and
    spread ``s = sqrt(sum_t p_t s_t^2 / sum_t p_t)``: partial-volume voxels at
    tissue boundaries are compared with the mixture they contain;
@@ -35,17 +36,12 @@ import numpy as np
 from scipy import ndimage
 
 from synflair.errors import SynflairError
+from synflair.lesions.bias import estimate_bias
 from synflair.lesions.params import LesionParams
 
 TISSUES = ("GM", "WM", "CSF")
 #: Median absolute deviation to standard deviation for a normal distribution.
 MAD_TO_SD = 1.4826
-#: Weight (in units of pure-voxel density) pulling the local tissue mean towards the global one
-#: where few pure voxels are near.
-_GLOBAL_PRIOR = 0.02
-#: Pure-tissue voxels farther than this many robust SDs from the tissue median are left out of
-#: the local (bias-following) tissue mean.
-_INLIER_SDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ class TissueStats:
     location : float
         Median FLAIR intensity of the pure voxels.
     scale : float
-        Robust SD (1.4826 MAD) of the pure voxels about the (local) location.
+        Robust SD (1.4826 MAD) of the pure voxels.
     n_voxels : int
         Number of pure voxels.
     """
@@ -119,47 +115,10 @@ def _smooth(image: np.ndarray, sigma_mm: float, voxel_size: Sequence[float]) -> 
     return ndimage.gaussian_filter(image, sigma, mode="constant", cval=0.0)
 
 
-def _block_mean(image: np.ndarray, factors: Sequence[int]) -> np.ndarray:
-    pad = [(0, (-n) % f) for n, f in zip(image.shape, factors, strict=True)]
-    image = np.pad(image, pad)
-    shape = []
-    for n, f in zip(image.shape, factors, strict=True):
-        shape += [n // f, f]
-    return image.reshape(shape).mean(axis=tuple(range(1, 2 * image.ndim, 2)))
-
-
-def _local_mean(
-    flair: np.ndarray,
-    voxels: np.ndarray,
-    prior: float,
-    sigma_mm: float,
-    voxel_size: Sequence[float],
-) -> np.ndarray:
-    """Gaussian-weighted mean of ``flair`` over ``voxels``, shrunk towards ``prior`` where sparse.
-
-    Computed on a grid coarser by about sigma / 3 per axis (block means), then
-    interpolated linearly back: the result is smooth on that scale anyway.
-    """
-    factors = [max(1, int(sigma_mm / (3.0 * v))) for v in voxel_size]
-    weight = _block_mean(voxels.astype(np.float64), factors)
-    total = _block_mean(np.where(voxels, flair, 0.0), factors)
-    coarse_voxel = [v * f for v, f in zip(voxel_size, factors, strict=True)]
-    weight = _smooth(weight, sigma_mm, coarse_voxel)
-    total = _smooth(total, sigma_mm, coarse_voxel)
-    local = (total + _GLOBAL_PRIOR * prior) / (weight + _GLOBAL_PRIOR)
-    if any(f > 1 for f in factors):
-        local = ndimage.zoom(local, factors, order=1, mode="nearest", grid_mode=True)
-    return local[tuple(slice(0, n) for n in flair.shape)]
-
-
 def tissue_statistics(
-    flair: np.ndarray,
-    mask: np.ndarray,
-    probs: Sequence[np.ndarray],
-    params: LesionParams,
-    voxel_size: Sequence[float],
-) -> tuple[dict[str, TissueStats], dict[str, np.ndarray]]:
-    """Robust intensity statistics of GM, WM and CSF, and their (local) location maps.
+    flair: np.ndarray, mask: np.ndarray, probs: Sequence[np.ndarray], params: LesionParams
+) -> dict[str, TissueStats]:
+    """Robust FLAIR intensity statistics of GM, WM and CSF.
 
     Parameters
     ----------
@@ -168,21 +127,33 @@ def tissue_statistics(
     probs : sequence of 3 numpy.ndarray
         GM, WM and CSF probabilities in [0, 1].
     params : LesionParams
-    voxel_size : sequence of 3 float
-        Voxel size, mm.
+        ``purity`` and ``min_tissue_voxels``.
 
     Returns
     -------
-    stats : dict of str -> TissueStats
-    location : dict of str -> numpy.ndarray
-        Per-voxel tissue location (constant when ``params.bias_sigma_mm == 0``).
+    dict of str -> TissueStats
 
     Raises
     ------
     SynflairError
         When a tissue has fewer than ``params.min_tissue_voxels`` pure voxels.
     """
-    stats, location = {}, {}
+    stats = {}
+    for name, pure in zip(TISSUES, pure_tissue(mask, probs, params), strict=True):
+        values = flair[pure]
+        median = float(np.median(values))
+        scale = MAD_TO_SD * float(np.median(np.abs(values - median)))
+        if not scale > 0:
+            scale = float(np.std(values)) or 1e-6 * max(abs(median), 1.0)
+        stats[name] = TissueStats(median, scale, int(pure.sum()))
+    return stats
+
+
+def pure_tissue(
+    mask: np.ndarray, probs: Sequence[np.ndarray], params: LesionParams
+) -> list[np.ndarray]:
+    """Voxels of pure GM, WM and CSF (probability >= ``purity``); raises if too few."""
+    out = []
     for name, prob in zip(TISSUES, probs, strict=True):
         pure = mask & (prob >= params.purity)
         n = int(pure.sum())
@@ -192,23 +163,8 @@ def tissue_statistics(
                 f"need {params.min_tissue_voxels} for the {name} intensity statistics "
                 "(is the tissue map on the FLAIR grid and the segmentation sensible?)"
             )
-        values = flair[pure]
-        median = float(np.median(values))
-        if params.bias_sigma_mm > 0:
-            # Outliers of the global distribution (lesions labelled as tissue) would pull
-            # the local mean of a sparse tissue (GM within deep WM) towards themselves.
-            spread = MAD_TO_SD * float(np.median(np.abs(values - median)))
-            inlier = pure & (np.abs(flair - median) <= _INLIER_SDS * max(spread, 1e-12))
-            local = _local_mean(flair, inlier, median, params.bias_sigma_mm, voxel_size)
-        else:
-            local = np.full(flair.shape, median)
-        residual = values - local[pure]
-        scale = MAD_TO_SD * float(np.median(np.abs(residual - np.median(residual))))
-        if not scale > 0:
-            scale = float(np.std(values)) or 1e-6 * max(abs(median), 1.0)
-        stats[name] = TissueStats(median, scale, n)
-        location[name] = local
-    return stats, location
+        out.append(pure)
+    return out
 
 
 def belief_map(
@@ -233,7 +189,7 @@ def belief_map(
         Tissue probabilities in [0, 1] (the segmentation's ``*_probseg`` maps).
     params : LesionParams
     voxel_size : sequence of 3 float
-        Voxel size in mm (for ``bias_sigma_mm`` and ``smoothing_mm``).
+        Voxel size in mm (for ``bias_degree`` and ``smoothing_mm``).
 
     Returns
     -------
@@ -256,12 +212,20 @@ def belief_map(
             / np.maximum(weight, 1e-6),
             0.0,
         )
-    stats, location = tissue_statistics(flair, mask, probs, params, voxel_size)
+    if params.bias_degree > 0:
+        gm, wm, _ = pure_tissue(mask, probs, params)
+        bias = estimate_bias(
+            flair, (gm, wm), degree=params.bias_degree, voxel_size=voxel_size, mask=mask
+        )
+        flair = np.where(mask, flair / bias, 0.0)
+    stats = tissue_statistics(flair, mask, probs, params)
+    location = {name: stats[name].location for name in TISSUES}
     tissue = mask & (sum(probs) > 0)
     total = np.where(tissue, sum(probs), 1.0)
     expected = sum(p * location[t] for p, t in zip(probs, TISSUES, strict=True)) / total
     variance = sum(p * stats[t].scale ** 2 for p, t in zip(probs, TISSUES, strict=True)) / total
-    spread = np.sqrt(np.where(tissue, variance, 1.0))
+    variance = variance + (params.heterogeneity * np.maximum(expected, 0.0)) ** 2
+    spread = np.sqrt(np.where(tissue & (variance > 0), variance, 1.0))
     z = np.where(tissue, (flair - expected) / spread, 0.0)
     parenchyma = (probs[0] + probs[1]) / total
     score = z

@@ -36,6 +36,7 @@ def sidecar_path(out: str | Path) -> Path:
 PARAM_HELP = {
     "z_low": "robust z-score where the belief of hyperintensity starts to rise",
     "z_high": "robust z-score where the belief reaches 1",
+    "heterogeneity": "relative SD of normal tissue added to the measured tissue spread",
     "gm_floor": "a voxel must also be brighter than if its parenchyma were all GM",
     "kappa": "initial threshold: belief that seeds a lesion",
     "grow_threshold": "belief a neighbouring voxel needs for the lesion to grow into it",
@@ -44,7 +45,7 @@ PARAM_HELP = {
     "boundary_fraction": "trim each lesion to this fraction of its peak z (0: off)",
     "min_volume_mm3": "smallest lesion kept, mm^3",
     "connectivity": "neighbourhood: 1 face, 2 edge, 3 corner",
-    "bias_sigma_mm": "width of the local tissue means that follow intensity bias (0: global)",
+    "bias_degree": "polynomial degree of the removed intensity bias (0: no correction)",
     "smoothing_mm": "Gaussian denoising of the FLAIR before scoring (0: none)",
     "min_tissue_voxels": "fewest pure voxels per tissue",
 }

@@ -18,6 +18,11 @@ class LesionParams:
         The belief of hyperintensity ramps linearly from 0 at a robust z-score of
         ``z_low`` to 1 at ``z_high`` (z of the FLAIR intensity relative to the
         tissue-mixture intensity expected from the GM/WM/CSF probabilities).
+    heterogeneity : float
+        Relative SD of normal tissue intensity added (in quadrature) to the measured
+        spread of each tissue: a voxel is only hyperintense when it is brighter than
+        the expected intensity by a margin that no denoising or interpolation of the
+        image can shrink (0.05: about 10-30% brighter for ``z_low``-``z_high``).
     gm_floor : bool
         Score hyperintensity against the larger of the tissue-mixture intensity and
         the intensity the voxel would have if its parenchyma were all GM (the
@@ -43,17 +48,18 @@ class LesionParams:
     connectivity : {1, 2, 3}
         Neighbourhood of growth and of connected components: face (6), edge (18) or
         corner (26) neighbours.
-    bias_sigma_mm : float
-        Gaussian width of the local tissue-intensity estimate that absorbs a smooth
-        intensity bias (receive-coil profile); 0 uses one global value per tissue.
+    bias_degree : int
+        Degree of the polynomial (in log intensity) of the smooth multiplicative bias
+        (receive-coil profile) removed before scoring; 0 switches the correction off.
     smoothing_mm : float
         Gaussian denoising of the FLAIR before the z-scores (0: none).
     min_tissue_voxels : int
         Fewest pure voxels per tissue for its statistics.
     """
 
-    z_low: float = 2.0
-    z_high: float = 6.0
+    z_low: float = 3.0
+    z_high: float = 7.0
+    heterogeneity: float = 0.05
     gm_floor: bool = True
     kappa: float = 0.5
     grow_threshold: float = 0.15
@@ -62,7 +68,7 @@ class LesionParams:
     boundary_fraction: float = 0.5
     min_volume_mm3: float = 10.0
     connectivity: int = 1
-    bias_sigma_mm: float = 20.0
+    bias_degree: int = 3
     smoothing_mm: float = 0.0
     min_tissue_voxels: int = 50
 
@@ -74,6 +80,7 @@ class LesionParams:
 
         check("z_low", math.isfinite, "a finite number")
         check("z_high", lambda v: math.isfinite(v) and v > self.z_low, "finite and > z_low")
+        check("heterogeneity", lambda v: 0 <= v < 1, "in [0, 1)")
         if not isinstance(self.gm_floor, bool):
             raise ValueError(f"gm_floor must be True or False, not {self.gm_floor!r}")
         check("kappa", lambda v: 0 < v <= 1, "in (0, 1]")
@@ -83,9 +90,19 @@ class LesionParams:
         check("boundary_fraction", lambda v: 0 <= v < 1, "in [0, 1)")
         check("min_volume_mm3", lambda v: math.isfinite(v) and v >= 0, "a volume >= 0 mm^3")
         check("connectivity", lambda v: v in (1, 2, 3), "1, 2 or 3")
-        check("bias_sigma_mm", lambda v: math.isfinite(v) and v >= 0, ">= 0 mm")
+        check(
+            "bias_degree",
+            lambda v: math.isfinite(v) and int(v) == v and 0 <= v <= 6,
+            "an integer in [0, 6]",
+        )
         check("smoothing_mm", lambda v: math.isfinite(v) and v >= 0, ">= 0 mm")
-        check("min_tissue_voxels", lambda v: int(v) == v and v >= 2, "an integer >= 2")
+        check(
+            "min_tissue_voxels",
+            lambda v: math.isfinite(v) and int(v) == v and v >= 2,
+            "an integer >= 2",
+        )
+        for name in ("connectivity", "bias_degree", "min_tissue_voxels"):
+            object.__setattr__(self, name, int(getattr(self, name)))
 
     def to_dict(self) -> dict:
         """Plain dict (for the JSON sidecar)."""
