@@ -194,10 +194,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--t2-index", type=int, nargs=2, metavar=("A", "B"), default=default.t2_index,
         help="1-based images of the T2 ratio S_A/S_B (default: 8 7)",
     )  # fmt: skip
-    parser.add_argument("--ir-threshold", type=float, default=default.ir_threshold)
-    parser.add_argument("--t2-threshold", type=float, default=default.t2_threshold)
-    parser.add_argument("--ir-form", choices=FORMS, default=default.ir_form)
-    parser.add_argument("--t2-form", choices=FORMS, default=default.t2_form)
+    parser.add_argument(
+        "--ir-threshold", type=float, default=default.ir_threshold, help="default: 0.3"
+    )
+    parser.add_argument(
+        "--t2-threshold", type=float, default=default.t2_threshold, help="default: 0.7"
+    )
+    parser.add_argument(
+        "--ir-form",
+        choices=FORMS,
+        default=default.ir_form,
+        help="IR value: S_A/S_B or 1 - S_A/S_B (default: one_minus_ratio)",
+    )
+    parser.add_argument(
+        "--t2-form",
+        choices=FORMS,
+        default=default.t2_form,
+        help="T2 value (default: ratio; one_minus_ratio is the paper's literal text)",
+    )
 
 
 def run(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ The solver works in three steps, each vectorized over voxels:
    form. The amplitudes at TE1 are the projections ``(S_1d + r S_2d) / (1 + r^2)``.
 2. **T1 by variable projection.** For a given R1 = 1/T1 the amplitudes are
    linear in (a, b), solved in closed form; R1 is initialized by the best of a
-   log-spaced grid (one small matrix product) and refined by Gauss-Newton steps
+   log-spaced grid (one small product per delay) and refined by Gauss-Newton steps
    on the projected residual (Golub and Pereyra 1973; Kaufman 1975), each step
    limited to a factor of 2.
 3. **B1 and M0 in closed form** from q = b/a: ``c_t = (1 - q) / (1 - q E)``,
@@ -28,7 +28,12 @@ Magnitude data lose the sign of A_d, which is negative at short delays. Since
 A_d increases with TD, |A_d| falls to a minimum next to the zero crossing and
 rises after it, so only two sign patterns are possible: the first ``m`` or the
 first ``m + 1`` delays negative, ``m`` being the index of the smallest
-amplitude. Both are scored on the grid and the better one is refined.
+amplitude. Both are started from their best grid point and refined; the one
+with the lower residual is kept.
+
+With B1 known (a smooth B1 map, second pass of the model), ``c_t`` is fixed
+and only R1 and the scale ``a`` are fitted (:func:`fit_recovery_fixed_b1`),
+starting from the first pass; T2 is unchanged (it does not depend on B1).
 
 All arrays here are ``(n_delays, n_voxels)`` float64 with delays ascending;
 :mod:`synflair.quantify.model` gathers voxels, sorts delays and runs chunks in
@@ -41,7 +46,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ChunkResult", "RecoveryGrid", "echo_ratio", "fit_chunk", "fit_recovery"]
+__all__ = [
+    "ChunkResult",
+    "RecoveryGrid",
+    "echo_ratio",
+    "fit_chunk",
+    "fit_recovery",
+    "fit_recovery_fixed_b1",
+]
 
 
 @dataclass(frozen=True, eq=False)
