@@ -223,3 +223,12 @@ def test_cramer_rao_bound_scales_with_noise():
     assert known["t1"] < a["t1"] and "b1" not in known
     with pytest.raises(ValueError):
         cramer_rao_std(MDME_PAPER, -1, t2, pd)
+
+
+def test_all_zero_exam():
+    zeros = np.zeros((4, 4, 2, 8))
+    fit = MDMEModel(MDME_PAPER, settings=FitSettings(pd_reference=1.0)).fit(zeros)
+    assert not fit.valid.any()
+    assert all(np.all(m == 0) for m in (fit.t1, fit.t2, fit.pd, fit.b1))
+    with pytest.raises(SynflairError, match="cannot normalize PD"):
+        MDMEModel(MDME_PAPER).fit(zeros)
