@@ -11,8 +11,18 @@ derives, in this order:
    holes filled, then dilated by ``subarachnoid_mm`` (the subarachnoid space
    between the brain surface and the inner table of the skull); its fraction map
    is the binary ICV smoothed with a 0.6 mm Gaussian;
-2. **WM and GM** fractions (the template maps / 255), scaled down where their
-   sum exceeds the ICV fraction; **CSF** is what remains of the ICV;
+2. **WM and GM** fractions (the template maps / 255), *sharpened* and then
+   scaled down where their sum exceeds the ICV fraction; **CSF** is what
+   remains of the ICV. The 2009a maps are population averages: their tissue
+   boundaries (ventricle walls, the cortical ribbon) are smeared over several
+   mm, whereas an individual brain's boundaries are sharp at 1 mm. Smeared
+   boundaries would make the single-compartment fit's partial-volume
+   artifact (bright synthetic FLAIR at the brain-CSF boundary) several mm wide.
+   So the parenchymal fraction ``p = wm + gm`` and the WM share ``q = wm / p``
+   are each passed through a sigmoid of width ``sharpen`` centred on 0.5,
+   rescaled to keep 0 and 1 fixed (:func:`sharpen`); for the default 0.1 the
+   slope at 0.5 is 2.5 and a boundary's 10-90 % width shrinks 1.8-fold,
+   without moving it;
 3. **ventricles and cisterns**: CSF-dominant voxels deeper than 8 mm inside the
    ICV that survive a morphological opening (thin sulci do not), in components
    of at least 100 voxels;
@@ -44,6 +54,7 @@ __all__ = [
     "build_template",
     "load_template",
     "mni_paths",
+    "sharpen",
 ]
 
 #: Map name -> file name inside ``nilearn/datasets/data``.
@@ -70,6 +81,8 @@ class AnatomySettings:
         Minimal depth inside the ICV of ventricular and cisternal CSF.
     band_inner_mm : float
         Depth into the parenchyma over which atrophy fades out.
+    sharpen : float
+        Width of the sigmoid that sharpens the tissue maps (0: not sharpened).
     """
 
     closing_mm: float = 6.0
@@ -77,9 +90,11 @@ class AnatomySettings:
     margin_mm: int = 24
     ventricle_depth_mm: float = 8.0
     band_inner_mm: float = 6.0
+    sharpen: float = 0.1
 
     def __post_init__(self):
-        for name in ("closing_mm", "subarachnoid_mm", "ventricle_depth_mm", "band_inner_mm"):
+        names = ("closing_mm", "subarachnoid_mm", "ventricle_depth_mm", "band_inner_mm", "sharpen")
+        for name in names:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0 mm, not {getattr(self, name)!r}")
         if int(self.margin_mm) < 0:
@@ -165,6 +180,22 @@ def mni_paths() -> dict[str, Path]:
     if missing:
         raise FileNotFoundError(f"nilearn's bundled MNI152 maps are missing: {missing}")
     return paths
+
+
+def sharpen(fraction: np.ndarray, width: float) -> np.ndarray:
+    """Steepen a fraction map about 0.5, keeping 0 -> 0 and 1 -> 1.
+
+    .. math:: f' = \\frac{\\sigma((f - 1/2) / w) - \\sigma(-1/(2w))}
+                         {\\sigma(1/(2w)) - \\sigma(-1/(2w))}
+
+    with the logistic ``sigma``; ``width = 0`` returns ``fraction`` unchanged.
+    """
+    fraction = np.asarray(fraction, dtype=np.float32)
+    if width == 0:
+        return fraction
+    low, high = (1.0 / (1.0 + np.exp(-e / (2.0 * width))) for e in (-1.0, 1.0))
+    steep = 1.0 / (1.0 + np.exp(-(fraction - 0.5) / width))
+    return np.clip((steep - low) / (high - low), 0.0, 1.0).astype(np.float32)
 
 
 def _signed_distance(mask: np.ndarray) -> np.ndarray:
@@ -258,8 +289,13 @@ def build_template(
     icv_distance = np.where(icv_mask, -np.maximum(depth - 0.5, 0.5), outside - 0.5)
     del depth, outside, dilated
 
-    # 2. WM + GM <= ICV.
+    # 2. Sharpened WM and GM, WM + GM <= ICV.
     parenchyma = gm + wm
+    share = sharpen(
+        np.where(parenchyma > 0, wm / np.maximum(parenchyma, 1e-6), 0), settings.sharpen
+    )
+    parenchyma = sharpen(np.clip(parenchyma, 0, 1), settings.sharpen)
+    wm, gm = parenchyma * share, parenchyma * (1 - share)
     scale = np.where(parenchyma > icv, icv / np.maximum(parenchyma, 1e-6), 1.0)
     gm = (gm * scale).astype(np.float32)
     wm = (wm * scale).astype(np.float32)

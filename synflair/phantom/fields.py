@@ -7,8 +7,8 @@ coordinates ``u = (x - center) / 100 mm``:
   3 T head imaging (a Gaussian bump) plus a linear gradient, scaled so that
   its largest deviation from 1 over a head-sized sphere is the drawn
   ``deviation`` (the brief's ~0.85-1.15);
-- **receive bias**: ``exp`` of a random quadratic polynomial (array coil
-  sensitivity), 1 at the centre;
+- **receive bias**: ``exp`` of a random quadratic polynomial plus a radial
+  gain (array coil sensitivity, brighter towards the coil), 1 at the centre;
 - **background phase**: one random quadratic polynomial (radians) per echo time,
   the same for all saturation delays of that echo (RF and receive phase, eddy
   currents); the MDME importer removes it.
@@ -118,15 +118,24 @@ class ReceiveBias:
         return np.exp(np.sum(c * basis, axis=0))
 
 
-def draw_receive_bias(rng: np.random.Generator, center_mm, strength: float) -> ReceiveBias:
-    """Draw a receive bias: linear coefficients N(0, strength), quadratic N(0, strength / 2).
+def draw_receive_bias(
+    rng: np.random.Generator, center_mm, strength: float, coil_gain=(0.0, 0.0)
+) -> ReceiveBias:
+    """Draw a receive bias: linear coefficients N(0, strength), quadratic N(0, strength / 2),
+    plus a radial gain ``g |u|²`` with ``g`` uniform in ``coil_gain``.
 
-    A positive radial term (+strength on average) brightens the periphery, as a
-    receive array does.
+    The radial term is the profile of a receive array, brighter near the coil
+    elements: ``exp(g 0.8²)`` at 80 mm from the centre (the cortex), e.g. 1.3-1.8
+    for ``g`` in (0.4, 0.9). Scanners flatten it in conventional images
+    (surface-coil intensity correction) but not in the MDME raw data.
     """
+    if strength < 0 or coil_gain[0] > coil_gain[1]:
+        raise ValueError(
+            f"strength must be >= 0 and coil_gain (low, high), not {(strength, coil_gain)!r}"
+        )
     c = np.zeros(10)
     c[1:4] = rng.normal(0.0, strength, 3)
-    c[4:7] = rng.normal(0.0, strength / 2, 3) + abs(rng.normal(strength, strength / 2))
+    c[4:7] = rng.normal(0.0, strength / 2, 3) + rng.uniform(*coil_gain)
     c[7:10] = rng.normal(0.0, strength / 2, 3)
     return ReceiveBias(tuple(float(v) for v in center_mm), tuple(float(v) for v in c))
 

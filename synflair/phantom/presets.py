@@ -147,7 +147,13 @@ class ModelSettings:
     b1_deviation : (float, float)
         Range of the largest deviation of the B1 ratio from 1 inside the head.
     bias_strength : float
-        Scale of the log receive bias coefficients.
+        Scale of the random log receive bias coefficients of the MDME series.
+    coil_gain : (float, float)
+        Range of the radial receive-array gain of the MDME raw images (not
+        intensity-corrected; see :func:`synflair.phantom.fields.draw_receive_bias`).
+    flair_bias_strength : float
+        Scale of the residual receive bias of the conventional FLAIR, an
+        independent field after the scanner's intensity correction (no radial gain).
     mdme_noise, flair_noise : float
         Standard deviation of the complex noise per channel (real and imaginary)
         in the reconstructed image, relative to the fully relaxed signal of PD 1,
@@ -174,13 +180,15 @@ class ModelSettings:
     motion_rotation_deg: float = 3.0
     motion_translation_mm: float = 3.0
     b1_deviation: tuple[float, float] = (0.05, 0.15)
-    bias_strength: float = 0.12
-    mdme_noise: float = 0.012
+    bias_strength: float = 0.08
+    coil_gain: tuple[float, float] = (0.4, 0.9)
+    flair_bias_strength: float = 0.05
+    mdme_noise: float = 0.01
     flair_noise: float = 0.008
-    flow_fraction: float = 0.15
-    flow_inflow: float = 0.5
-    flow_loss: float = 0.4
-    flow_phase_rad: float = 0.8
+    flow_fraction: float = 0.04
+    flow_inflow: float = 0.15
+    flow_loss: float = 0.2
+    flow_phase_rad: float = 0.4
 
     def __post_init__(self):
         if int(self.max_lesions) < 0:
@@ -190,7 +198,8 @@ class ModelSettings:
             values = value if isinstance(value, tuple) else (value,)
             if any(not math.isfinite(v) or v < 0 for v in values):
                 raise ValueError(f"{f.name} must be finite and >= 0, not {value!r}")
-        for name in ("scale_range", "atrophy_sulcal_mm", "atrophy_ventricular_mm", "b1_deviation"):
+        ranges = ("scale_range", "atrophy_sulcal_mm", "atrophy_ventricular_mm", "b1_deviation")
+        for name in (*ranges, "coil_gain"):
             low, high = getattr(self, name)
             if low > high:
                 raise ValueError(

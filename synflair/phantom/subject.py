@@ -62,13 +62,21 @@ STREAMS = (
     "flow",
     "motion",
     "noise",
+    "flair_bias",
 )
 _CSF = COMPARTMENTS.index("CSF")
 
 
 @dataclass(frozen=True, eq=False)
 class SubjectParameters:
-    """Everything random about one subject (see :func:`draw_subject`)."""
+    """Everything random about one subject (see :func:`draw_subject`).
+
+    ``bias`` is the receive sensitivity of the MDME raw images (uncorrected, as
+    the quantification receives them); ``flair_bias`` that of the conventional
+    FLAIR, a separate series that the scanner's surface-coil intensity
+    correction has already flattened differently. Both are fixed in the scanner
+    frame, so the head moving between the series also changes what it sees.
+    """
 
     pose: Pose
     deformation: Deformation
@@ -82,6 +90,7 @@ class SubjectParameters:
     flow: FlowPerturbation
     motion: Pose
     noise_seed: int
+    flair_bias: ReceiveBias
 
     @property
     def head_center(self) -> np.ndarray:
@@ -143,13 +152,14 @@ def draw_subject(
         tissues=draw_tissues(streams["tissues"], m.tissue_spread),
         scalp=draw_scalp(streams["scalp"]),
         b1=draw_b1(streams["b1"], center, m.b1_deviation),
-        bias=draw_receive_bias(streams["bias"], center, m.bias_strength),
+        bias=draw_receive_bias(streams["bias"], center, m.bias_strength, m.coil_gain),
         phase=draw_background_phase(streams["phase"], center, len(MDME_PAPER.te)),
         flow=draw_flow(
             streams["flow"], m.flow_fraction, m.flow_inflow, m.flow_loss, m.flow_phase_rad
         ),
         motion=draw_motion(streams["motion"], m.motion_rotation_deg, m.motion_translation_mm),
         noise_seed=int(streams["noise"].integers(0, 2**63 - 1)),
+        flair_bias=draw_receive_bias(streams["flair_bias"], center, m.flair_bias_strength),
     )
 
 
@@ -319,14 +329,19 @@ def simulate_subject(
             -1,
         )
 
-        flair_signed = acquisition.flair_signal(frac_flair, t1, t2, pd, CONVENTIONAL_FLAIR) * bias
+        flair_bias = params.flair_bias(center).astype(np.float32)
+        flair_signed = flair_bias * acquisition.flair_signal(
+            frac_flair, t1, t2, pd, CONVENTIONAL_FLAIR
+        )
         rng = np.random.default_rng([params.noise_seed, 1, k])
         flair[:, :, k] = np.abs(
             acquisition.kspace_truncate(
                 flair_signed, g.flair_matrix, recon, noise_sigma=sigma_flair, rng=rng
             )
         )
-        truth_signed = acquisition.flair_signal(frac_mdme, t1, t2, pd, CONVENTIONAL_FLAIR) * bias
+        truth_signed = flair_bias * acquisition.flair_signal(
+            frac_mdme, t1, t2, pd, CONVENTIONAL_FLAIR
+        )
         noisefree[:, :, k] = np.abs(
             acquisition.kspace_truncate(truth_signed, g.flair_matrix, recon)
         )

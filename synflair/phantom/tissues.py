@@ -8,7 +8,11 @@ tissue    T1     T2     PD    source
 WM        832    80     0.68  Wansapura et al. JMRI 1999;9:531 (T1, T2 at 3 T);
                               PD: Warntjes et al. MRM 2008;60:320
 GM        1331   100    0.79  Wansapura 1999 (T1); T2 and PD: DESIGN.md table
-CSF       4000   1500   1.00  DESIGN.md table (Lu et al. JMRI 2005;22:13: ~4.3 s)
+CSF       4400   1500   1.00  3 T reports of ~4.1-4.5 s (Lu et al. JMRI
+                              2005;22:13; Rooney et al. MRM 2007;57:308);
+                              the conventional FLAIR (TI 2472 / TR 9000)
+                              nulls T1 = 4276 ms and the synthetic (TI 3000 /
+                              TR 15000) 4571 ms: both aim at CSF
 lesion    1300   150    0.85  DESIGN.md table (MS lesions 1100-1500 / 100-200 /
                               0.75-0.90)
 fat       382    68     0.90  de Bazelaire et al. Radiology 2004;230:652
@@ -67,7 +71,7 @@ class Relaxation:
 REFERENCE: dict[str, Relaxation] = {
     "WM": Relaxation(832.0, 80.0, 0.68),
     "GM": Relaxation(1331.0, 100.0, 0.79),
-    "CSF": Relaxation(4000.0, 1500.0, 1.0),
+    "CSF": Relaxation(4400.0, 1500.0, 1.0),
     "lesion": Relaxation(1300.0, 150.0, 0.85),
     "fat": Relaxation(382.0, 68.0, 0.90),
     "muscle": Relaxation(1412.0, 50.0, 0.70),

@@ -85,3 +85,22 @@ def test_build_template_rejects_bad_input():
         build_template(np.zeros_like(t1), gm, wm, affine)
     with pytest.raises(ValueError, match="closing_mm"):
         AnatomySettings(closing_mm=-1)
+
+
+def test_sharpen_keeps_ends_and_the_midpoint():
+    from synflair.phantom.anatomy import sharpen
+
+    x = np.linspace(0, 1, 101, dtype=np.float32)
+    y = sharpen(x, 0.1)
+    assert (
+        y[0] == pytest.approx(0.0, abs=1e-6)
+        and y[-1] == pytest.approx(1.0)
+        and y[50] == pytest.approx(0.5, abs=1e-6)
+    )
+    assert np.all(np.diff(y) >= 0)
+    assert y[30] < 0.3 and y[70] > 0.7  # steeper about 0.5
+    # A linear ramp's 10-90 % width shrinks 1.8-fold.
+    assert np.count_nonzero((y > 0.1) & (y < 0.9)) < 0.6 * np.count_nonzero((x > 0.1) & (x < 0.9))
+    assert np.array_equal(sharpen(x, 0.0), x)
+    with pytest.raises(ValueError, match="sharpen"):
+        AnatomySettings(sharpen=-0.1)

@@ -40,6 +40,19 @@ def test_receive_bias_is_one_at_the_centre_and_smooth():
     assert bias(points + np.array([[1.0], [0], [0]])) == pytest.approx(values, rel=0.02)
 
 
+def test_coil_gain_brightens_the_periphery():
+    points = CENTER[:, None] + np.array([[0.0, 0, 0], [80, 0, 0], [0, 80, 0], [-80, 0, 0]]).T
+    flat = np.mean(
+        [draw_receive_bias(np.random.default_rng(s), CENTER, 0.0)(points) for s in range(5)], axis=0
+    )
+    assert np.allclose(flat, 1.0)
+    coil = draw_receive_bias(np.random.default_rng(0), CENTER, 0.0, (0.4, 0.9))(points)
+    assert coil[0] == pytest.approx(1.0)
+    assert np.all((coil[1:] > np.exp(0.4 * 0.64) - 1e-9) & (coil[1:] < np.exp(0.9 * 0.64) + 1e-9))
+    with pytest.raises(ValueError, match="coil_gain"):
+        draw_receive_bias(np.random.default_rng(0), CENTER, 0.1, (0.9, 0.4))
+
+
 def test_background_phase_differs_between_echoes():
     phase = draw_background_phase(np.random.default_rng(0), CENTER, 2)
     points = CENTER[:, None] + np.random.default_rng(1).uniform(-80, 80, (3, 100))

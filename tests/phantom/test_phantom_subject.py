@@ -28,6 +28,18 @@ def test_draws_are_reproducible(template, tiny):
     assert len(STREAMS) == len(set(STREAMS))
 
 
+def test_flair_has_its_own_receive_field(template, tiny, tiny_subject):
+    params, images = tiny_subject
+    assert params.flair_bias != params.bias
+    # Only the MDME series carries the receive-array gain.
+    assert min(tiny.model.coil_gain) > 0
+    assert params.bias.coefficients[4] > params.flair_bias.coefficients[4]
+    same = dataclasses.replace(params, flair_bias=params.bias)
+    other = simulate_subject(same, tiny, template)
+    assert np.array_equal(other.mdme, images.mdme)
+    assert not np.allclose(other.flair_noisefree, images.flair_noisefree)
+
+
 def test_lesions_lie_in_the_imaged_slab(template, tiny):
     params = draw_subject(np.random.default_rng(5), tiny, template)
     g = tiny.geometry
