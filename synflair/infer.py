@@ -177,10 +177,25 @@ class FusedGenerator:
         return out.numpy()
 
 
-def _voxels(mdme: np.ndarray) -> np.ndarray:
-    """``(X*Y*Z, C)`` view of an ``(X, Y, Z, C)`` array without copying when possible."""
+def _voxels(mdme: np.ndarray, mask: np.ndarray | None):
+    """``(n, C)`` signals of the voxels in ``mask`` (all if None), gathered in memory order.
+
+    Returns the voxels (a view when possible), the flat voxel indices (None for
+    all) and the memory order (``"F"`` or ``"C"``) the indices refer to.
+    """
     order = "F" if mdme.flags.f_contiguous else "C"
-    return mdme.reshape(-1, mdme.shape[3], order=order), order
+    channels = mdme.shape[3]
+    flat = mdme.reshape(-1, channels, order=order)  # a view for either layout
+    if mask is None:
+        return flat, None, order
+    index = np.flatnonzero(mask.ravel(order=order))
+    if order == "C":
+        return flat[index], index, order
+    # channel-major memory: gather each channel with one sequential pass
+    gathered = np.empty((channels, index.size), dtype=mdme.dtype)
+    for c in range(channels):
+        np.take(flat[:, c], index, out=gathered[c])
+    return gathered.T, index, order
 
 
 def predict_volume(
@@ -224,17 +239,16 @@ def predict_volume(
             f"{model.path}: the model normalizes its inputs inside the intracranial mask; "
             "pass --mask"
         )
-    selected = None if (full or mask is None) else mdme[mask]
-    if rule.needs_mask:
-        q = rule.input_scale(selected if selected is not None else mdme[mask], None, name)
-    else:
+    evaluate_all = full or mask is None
+    voxels, index, order = _voxels(mdme, None if evaluate_all else mask)
+    if not rule.needs_mask:
         q = rule.input_scale(mdme, None, name)
+    elif evaluate_all:
+        q = rule.input_scale(_voxels(mdme, mask)[0], None, name)
+    else:
+        q = rule.input_scale(voxels, None, name)
     generator = model.generator()
     device = torch.device(device)
-    if selected is None:
-        voxels, order = _voxels(mdme)
-    else:
-        voxels, order = selected, None
     if device.type == "cpu":
         fused = FusedGenerator(
             generator, q, rule.target_divisor, magnitude=rule.inputs == "magnitude"
@@ -242,11 +256,9 @@ def predict_volume(
         values = fused(voxels, threads=threads)
     else:
         values = _predict_torch(generator, voxels, q, rule, device)
-    if selected is None:
-        result = values.reshape(mdme.shape[:3], order=order)
-        return result if mask is None or full else np.where(mask, result, 0).astype(np.float32)
-    result = np.zeros(mdme.shape[:3], dtype=np.float32)
-    result[mask] = values
+    result = np.zeros(mdme.shape[:3], dtype=np.float32, order=order)
+    flat = result.reshape(-1, order=order)  # a view
+    flat[slice(None) if index is None else index] = values
     return result
 
 

@@ -90,13 +90,14 @@ class LossLog:
         self.sums = state["sums"].to(device=self.device, dtype=torch.float64).clone()
         self.count = int(state["count"])
 
-    def write(self, workdir: str | os.PathLike) -> tuple[Path, Path]:
-        """Write ``losses.tsv`` and ``losses.png`` into ``workdir`` (atomically)."""
+    def write(self, workdir: str | os.PathLike, *, plot: bool = True) -> list[Path]:
+        """Write ``losses.tsv`` and, if ``plot``, ``losses.png`` into ``workdir`` (atomically)."""
         workdir = Path(workdir)
         frame = self.frame()
-        tsv = write_tsv(workdir / "losses.tsv", frame)
-        png = plot_losses(frame, workdir / "losses.png")
-        return tsv, png
+        written = [write_tsv(workdir / "losses.tsv", frame)]
+        if plot:
+            written.append(plot_losses(frame, workdir / "losses.png"))
+        return written
 
 
 def plot_losses(frame: pd.DataFrame, path: str | os.PathLike) -> Path:

@@ -2,8 +2,9 @@
 
 :func:`train_stage` runs one stage to its iteration count. In ``workdir`` it
 keeps ``checkpoint.pt`` (the latest resumable state, every
-``checkpoint_every`` iterations, at the end and on SIGTERM), ``losses.tsv``
-and ``losses.png``; at the end it writes the model file ``out``.
+``checkpoint_every`` iterations, at the end and on SIGTERM) and ``losses.tsv``
+(updated with each checkpoint); at the end it draws ``losses.png`` and writes
+the model file ``out``.
 
 Resuming restores the weights, both Adam states, the patch sampler's RNG
 state, the iteration and the loss log, so that on the CPU a resumed run ends
@@ -291,7 +292,7 @@ def train_stage(
             "log": losses.state(),
         }
         save_archive(checkpoint_path, payload)
-        losses.write(workdir)
+        losses.write(workdir, plot=False)  # the curve is drawn at the end (~1 s per plot)
 
     row: dict[str, float] | None = None
     with progress_bar(total, iteration, stage) as bar:
@@ -311,8 +312,7 @@ def train_stage(
                 log.info("stage %d iteration %d/%d: %s", stage, iteration, total, summary)
             if stopping:
                 raise TrainingInterrupted(checkpoint_path, iteration)
-    if not (workdir / "losses.tsv").is_file():  # resumed at the end: nothing was run
-        losses.write(workdir)
+    losses.write(workdir)
     return save_model(
         out,
         stage=stage,
