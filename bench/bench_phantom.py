@@ -190,8 +190,8 @@ def psnr(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float:
     return 20 * np.log10(PEAK / rmse)
 
 
-def evaluate(images, fit, motion: np.ndarray) -> dict:
-    """PSNR per region and artifact measures of one subject."""
+def evaluate(images, fit, motion: np.ndarray, figure: str | None = None) -> dict:
+    """PSNR per region and artifact measures of one subject (and a figure if asked)."""
     from synflair.phantom.tissues import COMPARTMENTS, INTRACRANIAL
 
     fractions = images.fractions
@@ -228,10 +228,32 @@ def evaluate(images, fit, motion: np.ndarray) -> dict:
     pure = region["CSF"]
     out["dots_syn"] = float(np.mean(syn[pure] > 1000))
     out["dots_conv"] = float(np.mean(truth[pure] > 1000))
+    if figure:
+        save_figure(figure, syn, truth, registered)
     return out
 
 
-def calibrate(n_subjects, n_slices, fit_name, seed, center_z=None, **model) -> None:
+def save_figure(path: str, syn, truth, registered) -> None:
+    """Middle slice: synthetic FLAIR, conventional (truth, registered), difference."""
+    from matplotlib.figure import Figure
+
+    k = syn.shape[2] // 2
+    panels = [
+        ("synthetic FLAIR (single-compartment fit)", syn, "gray", (0, 5000)),
+        ("conventional FLAIR, noise-free truth", truth, "gray", (0, 5000)),
+        ("conventional FLAIR, registered", registered, "gray", (0, 5000)),
+        ("synthetic - truth", syn - truth, "RdBu_r", (-2500, 2500)),
+    ]
+    figure = Figure(figsize=(20, 6), layout="constrained")
+    for ax, (title, image, cmap, (low, high)) in zip(figure.subplots(1, 4), panels, strict=True):
+        shown = ax.imshow(image[..., k].T, cmap=cmap, vmin=low, vmax=high)
+        ax.set_title(title)
+        ax.set_axis_off()
+        figure.colorbar(shown, ax=ax, shrink=0.8)
+    figure.savefig(path, dpi=70)
+
+
+def calibrate(n_subjects, n_slices, fit_name, seed, center_z=None, figure=None, **model):
     from synflair.phantom import cohort
     from synflair.phantom.anatomy import load_template
     from synflair.phantom.subject import draw_subject, simulate_subject
@@ -245,7 +267,7 @@ def calibrate(n_subjects, n_slices, fit_name, seed, center_z=None, **model) -> N
         rng = np.random.default_rng(cohort.subject_seed(seed, sid))
         params = draw_subject(rng, preset, template)
         images = simulate_subject(params, preset, template)
-        rows.append(evaluate(images, fit, params.motion_matrix()))
+        rows.append(evaluate(images, fit, params.motion_matrix(), figure if not rows else None))
         print(f"{sid}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
     keys = rows[0].keys()
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
@@ -286,6 +308,7 @@ def main() -> None:
     c.add_argument("--center-z", type=float, default=None, help="slab centre, MNI z mm")
     c.add_argument("--seed", type=int, default=2019)
     c.add_argument("--fit", choices=("own", "quantify"), default="own")
+    c.add_argument("--figure", default=None, metavar="PNG", help="save the first subject's slice")
     c.add_argument(
         "--set",
         nargs="*",
@@ -302,7 +325,9 @@ def main() -> None:
             key, value = item.split("=", 1)
             numbers = tuple(float(v) for v in value.split(","))
             model[key] = numbers if len(numbers) > 1 else numbers[0]
-        calibrate(args.subjects, args.slices, args.fit, args.seed, args.center_z, **model)
+        calibrate(
+            args.subjects, args.slices, args.fit, args.seed, args.center_z, args.figure, **model
+        )
 
 
 if __name__ == "__main__":

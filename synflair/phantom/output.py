@@ -76,15 +76,19 @@ def truth_maps(images: SubjectImages, params: SubjectParameters) -> dict[str, np
 
 def motion_record(params: SubjectParameters) -> dict:
     """The JSON record of the head motion between the MDME and the FLAIR series."""
+    matrix = params.motion_matrix()
     return {
-        "flair_from_mdme": params.motion_matrix().tolist(),
+        "flair_from_mdme": matrix.tolist(),
         "rotation_deg": list(params.motion.rotation_deg),
-        "translation_mm": list(params.motion.translation_mm),
+        "translation_mm": matrix[:3, 3].tolist(),
         "center_mm": params.head_center.tolist(),
+        "center_translation_mm": list(params.motion.translation_mm),
         "convention": (
             "x_flair_world = flair_from_mdme @ x_mdme_world (RAS mm, homogeneous) for a point "
-            "of the head; flair_from_mdme = T(center + translation) R T(-center), "
-            "R = Rz @ Ry @ Rx with rotation_deg about the RAS x, y, z axes"
+            "of the head; flair_from_mdme[:3, :3] = R = Rz @ Ry @ Rx with rotation_deg about "
+            "the RAS x, y, z axes; translation_mm = flair_from_mdme[:3, 3] (rotation about the "
+            "world origin, as synflair.registration reports it); the head centre center_mm "
+            "moves by center_translation_mm"
         ),
     }
 

@@ -159,10 +159,18 @@ def test_relaxation_truth(ci_cohort):
 def test_motion_json_matches_the_recorded_matrix(ci_cohort):
     record = json.loads((ci_cohort / "sub-ph02" / "truth" / "sub-ph02_motion.json").read_text())
     matrix = np.array(record["flair_from_mdme"])
-    rebuilt = rigid_matrix(record["rotation_deg"], record["translation_mm"], record["center_mm"])
+    rebuilt = rigid_matrix(
+        record["rotation_deg"], record["center_translation_mm"], record["center_mm"]
+    )
     assert np.allclose(matrix, rebuilt)
+    # Origin convention: rotation about the world origin, then translation_mm.
+    origin = rigid_matrix(record["rotation_deg"], record["translation_mm"], (0.0, 0.0, 0.0))
+    assert np.allclose(matrix, origin)
+    center = np.append(record["center_mm"], 1.0)
+    moved = (matrix @ center)[:3] - center[:3]
+    assert np.allclose(moved, record["center_translation_mm"])
     assert max(map(abs, record["rotation_deg"])) <= 3.0
-    assert max(map(abs, record["translation_mm"])) <= 3.0
+    assert max(map(abs, record["center_translation_mm"])) <= 3.0
     assert np.allclose(matrix[:3, :3] @ matrix[:3, :3].T, np.eye(3))
 
 
