@@ -58,7 +58,8 @@ def summary_table(
     pandas.DataFrame
         One row per region in ``config.regions`` and metric in ``config.metrics`` that
         has values, then one row per lesion-Dice metric (region ``"lesions"``). Means and
-        SDs are over the paired subjects of the test (all subjects when the test has no row).
+        SDs are over the paired subjects (over each image's own subjects when there is no
+        pair, e.g. DL-FLAIR missing).
     """
     frame = select_scaling(metrics, config.scaling)
     comparison = f"{config.baseline} vs {config.compare}"
@@ -72,14 +73,17 @@ def summary_table(
         if a.empty and b.empty:
             continue
         paired = sorted(set(a.index) & set(b.index))
-        base_mean, base_sd = _stats(a.reindex(paired))
-        comp_mean, comp_sd = _stats(b.reindex(paired))
+        # Without a single pair (one image missing), each column summarizes its own subjects.
+        base_mean, base_sd = _stats(a.reindex(paired) if paired else a)
+        comp_mean, comp_sd = _stats(b.reindex(paired) if paired else b)
         test = tests[
             (tests["comparison"] == comparison)
             & (tests["region"] == region)
             & (tests["metric"] == metric)
         ]
-        p, method, note = (math.nan, "not computed", "no paired test")
+        missing = [name for name, v in ((config.baseline, a), (config.compare, b)) if v.empty]
+        reason = f"no {' or '.join(missing)} values" if missing else "no paired test"
+        p, method, note = (math.nan, "not computed", reason)
         if len(test):
             p, method, note = (test["p"].iloc[0], test["method"].iloc[0], test["note"].iloc[0])
         change = (

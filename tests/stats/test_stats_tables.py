@@ -202,3 +202,13 @@ def test_paper_reference_values():
     image = rows[rows["region"] != "lesions"]
     change = 100 * (image["dl_mean"] - image["synthetic_mean"]) / image["synthetic_mean"]
     np.testing.assert_allclose(change, image["percent_change"], atol=2.5)
+
+
+def test_table_without_the_compared_image_summarizes_the_baseline():
+    frame = cohort()
+    frame = frame[frame["image"] != "dl"]
+    tests = comparisons_table(frame)
+    summary = summary_table(frame, tests)
+    gm = summary[(summary["region"] == "GM") & (summary["metric"] == "psnr")].iloc[0]
+    assert gm["n"] == 0 and np.isfinite(gm["baseline_mean"]) and np.isnan(gm["compare_mean"])
+    assert gm["note"] == "no dl values" and np.isnan(gm["p"])
