@@ -32,6 +32,7 @@ __all__ = [
     "kspace_truncate",
     "mdme_signal",
     "plane_points",
+    "signal_purity",
     "slice_profile",
 ]
 
@@ -181,6 +182,38 @@ def kspace_truncate(
     padded[(..., *place)] = kept
     out = fft.fftshift(fft.ifft2(fft.ifftshift(padded, axes=axes), axes=axes), axes=axes)
     return out.astype(np.complex64)
+
+
+def signal_purity(fractions: np.ndarray, acquisition: tuple[int, int]) -> np.ndarray:
+    """How much of each reconstructed voxel's signal comes from its own main compartment.
+
+    The box-averaged ``fractions`` say what fills a voxel; the signal also holds
+    the neighbours that the acquisition's point-spread function (k-space
+    truncation to ``acquisition``, a sinc with negative lobes) mixes in, which a
+    single-compartment fit cannot separate. This returns, per compartment ``c``,
+    ``1 - sum_{d != c} |w_d|`` with ``w`` the fractions passed through the same
+    truncation: 1 for a voxel whose signal is compartment ``c`` alone, lower the
+    more the others (or their ringing) contribute. Use it to select the "pure"
+    voxels on which quantification accuracy is judged.
+
+    Parameters
+    ----------
+    fractions : numpy.ndarray, shape (C, M_i, M_j, K)
+        Compartment fractions on the reconstruction grid (``SubjectImages.fractions``).
+    acquisition : (int, int)
+        The acquired matrix of the series (``Geometry.mdme_matrix``).
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (C, M_i, M_j, K)
+    """
+    fractions = np.asarray(fractions, dtype=np.float32)
+    if fractions.ndim != 4:
+        raise ValueError(f"fractions must have shape (C, M_i, M_j, K), not {fractions.shape}")
+    in_plane = np.moveaxis(fractions, -1, 1)  # (C, K, M_i, M_j)
+    weights = kspace_truncate(in_plane, acquisition, in_plane.shape[-2:]).real
+    others = np.abs(weights).sum(axis=0, keepdims=True) - np.abs(weights)
+    return np.moveaxis(1.0 - others, 1, -1).astype(np.float32)
 
 
 def mdme_signal(

@@ -27,6 +27,7 @@ References
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +160,28 @@ def _read(path: str | os.PathLike):
     return _ants().image_read(str(path))
 
 
+@contextmanager
+def _seeded(ants, seed: int):
+    """Pass ``--random-seed`` to ``antsRegistration`` for the duration of one call.
+
+    antspyx >= 0.5 reads the seed from ``ants.config._random_seed`` and silently
+    swallows a ``random_seed`` keyword (older releases took the keyword), so
+    the sampling of the metric was not reproducible. This sets that attribute
+    and restores it afterwards, without ``ants.set_ants_deterministic``, which
+    also seeds NumPy's global generator.
+    """
+    config = getattr(ants, "config", None)
+    if config is None or not hasattr(config, "_random_seed"):
+        yield {"random_seed": int(seed)}
+        return
+    previous = config._random_seed
+    config._random_seed = int(seed)
+    try:
+        yield {}
+    finally:
+        config._random_seed = previous
+
+
 def estimate(
     moving: str | os.PathLike,
     fixed: str | os.PathLike,
@@ -190,20 +213,21 @@ def estimate(
     if fixed_mask is not None:
         extra["mask"] = _read(fixed_mask)
     try:
-        result = ants.registration(
-            _read(fixed),
-            _read(moving),
-            type_of_transform=kind,
-            outprefix=str(Path(workdir) / "ants_"),
-            aff_metric=settings.metric,
-            aff_sampling=int(settings.bins),
-            aff_random_sampling_rate=float(settings.sampling_rate),
-            aff_iterations=tuple(int(i) for i in settings.iterations),
-            aff_shrink_factors=tuple(int(s) for s in settings.shrink_factors),
-            aff_smoothing_sigmas=tuple(settings.smoothing_sigmas),
-            random_seed=int(settings.random_seed),
-            **extra,
-        )
+        with _seeded(ants, settings.random_seed) as seed_keyword:
+            result = ants.registration(
+                _read(fixed),
+                _read(moving),
+                type_of_transform=kind,
+                outprefix=str(Path(workdir) / "ants_"),
+                aff_metric=settings.metric,
+                aff_sampling=int(settings.bins),
+                aff_random_sampling_rate=float(settings.sampling_rate),
+                aff_iterations=tuple(int(i) for i in settings.iterations),
+                aff_shrink_factors=tuple(int(s) for s in settings.shrink_factors),
+                aff_smoothing_sigmas=tuple(settings.smoothing_sigmas),
+                **seed_keyword,
+                **extra,
+            )
     except Exception as error:  # antspyx raises plain Exception/RuntimeError
         raise SynflairError(f"ants.registration of {moving} to {fixed} failed: {error}") from error
     transform = ants.read_transform(result["fwdtransforms"][0])

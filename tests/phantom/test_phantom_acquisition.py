@@ -13,6 +13,7 @@ from synflair.phantom.acquisition import (
     kspace_truncate,
     mdme_signal,
     plane_points,
+    signal_purity,
     slice_profile,
 )
 from synflair.phantom.presets import get_preset
@@ -93,6 +94,24 @@ def test_kspace_truncation_blurs_an_edge_and_keeps_the_mean():
     assert out.mean() == pytest.approx(image.mean(), abs=1e-6)
     assert 0.05 < out[10, 31] < 0.95  # partial volume across the edge
     assert out.min() < -0.01  # Gibbs ringing
+
+
+def test_signal_purity_falls_near_an_edge_and_is_one_far_from_it():
+    fractions = np.zeros((2, 64, 64, 2), dtype=np.float32)
+    fractions[0, :, :32] = 1.0
+    fractions[1, :, 32:] = 1.0
+    purity = signal_purity(fractions, (64, 64))  # nothing truncated: box purity
+    np.testing.assert_allclose(purity, fractions, atol=1e-5)
+    purity = signal_purity(fractions, (16, 16))
+    assert purity.shape == fractions.shape
+    assert np.all(purity <= 1 + 1e-6)
+    # next to the edge both compartments leak into each other ...
+    assert purity[0, 10, 31, 0] < 0.8 and purity[1, 10, 32, 0] < 0.8
+    assert purity[0, 10, 30, 0] < 0.95  # two voxels away, still below the 95 % criterion
+    # ... and the box fractions (1 there) overstate what the signal is made of
+    assert fractions[0, 10, 30, 0] == 1.0
+    with pytest.raises(ValueError, match="shape"):
+        signal_purity(fractions[..., 0], (16, 16))
 
 
 def test_kspace_noise_level():
