@@ -189,10 +189,10 @@ def speed_and_reference(args, rng) -> None:
 
 def phantom(args) -> None:
     from synflair.phantom import cohort
+    from synflair.phantom.acquisition import signal_purity
     from synflair.phantom.anatomy import load_template
     from synflair.phantom.presets import get_preset
     from synflair.phantom.subject import draw_subject, simulate_subject
-    from synflair.phantom.acquisition import signal_purity
     from synflair.phantom.tissues import COMPARTMENTS
     from synflair.preprocess import csf_suppress
     from synflair.quantify.mask import intracranial_mask
