@@ -15,7 +15,12 @@ os.environ.update(
 
 from synflair.cohort import phantom_subjects, read_sheet  # noqa: E402
 from synflair.errors import SynflairError  # noqa: E402
+from synflair.schema import check_against_schema, load_schema  # noqa: E402
 
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+# A message naming the key first (Snakemake's validate prints the whole schema) ...
+check_against_schema(config, load_schema(SCHEMAS / "config.schema.yaml"))
+# ... then Snakemake's own validation, which records the schema in the run's metadata.
 validate(config, schema="../schemas/config.schema.yaml")
 
 PHANTOM_DIR = "resources/phantom"
@@ -28,10 +33,17 @@ def _load_subjects():
         raise SynflairError("config key 'sheet': required when cohort is 'sheet'")
     import pandas as pd
 
+    if not Path(config["sheet"]).is_file():
+        raise SynflairError(
+            f"config key 'sheet': {config['sheet']} does not exist (expected a TSV file)"
+        )
+    schema = load_schema(SCHEMAS / "subjects.schema.yaml")
     sheet = pd.read_csv(config["sheet"], sep="\t", dtype=str, keep_default_na=False)
-    for row in sheet.to_dict("records"):
-        validate(
-            {k: v for k, v in row.items() if v != ""}, "../schemas/subjects.schema.yaml"
+    for number, row in enumerate(sheet.to_dict("records"), start=2):
+        check_against_schema(
+            {k: v for k, v in row.items() if v != ""},
+            schema,
+            what=f"{config['sheet']}, line {number}",
         )
     return read_sheet(config["sheet"])
 
@@ -159,6 +171,12 @@ def flair_image_path(image, subject):
 def flair_image(wildcards):
     """The FLAIR under test, in synthetic (MDME) space."""
     return flair_image_path(wildcards.image, wildcards.subject)
+
+
+def lesion_override_input(wildcards):
+    """The override mask as an input, so that editing it reruns what depends on it."""
+    path = lesion_override(wildcards) if wildcards.image == "conventional" else ""
+    return [path] if path else []
 
 
 def override_argument(wildcards):

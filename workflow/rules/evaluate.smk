@@ -25,10 +25,11 @@ rule evaluate_metrics:
             f"--lesions {name}={path}"
             for name, path in zip([*IMAGES, "conventional"], input.lesions)
         ),
+        peak=config["metrics"]["peak"],
     shell:
         "python -m synflair metrics --subject {wildcards.subject} --reference {input.reference} "
         "{params.images} --mask {input.mask} --dseg {input.dseg} {params.lesions} "
-        "--out {output} > {log} 2>&1"
+        "--peak {params.peak} --out {output} > {log} 2>&1"
 
 
 rule evaluate_stats:

@@ -11,6 +11,7 @@ rule lesions_segment:
             "label-WM_probseg.nii.gz",
             "label-CSF_probseg.nii.gz",
         ),
+        override=lesion_override_input,
     output:
         mask=res("lesions", "{subject}", "desc-{image}_lesions.nii.gz"),
         belief=res("lesions", "{subject}", "desc-{image}_belief.nii.gz"),

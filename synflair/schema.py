@@ -1,0 +1,98 @@
+"""Check the workflow configuration and subject-sheet rows against their JSON schemas.
+
+Snakemake's ``validate`` reports a violation with the whole schema printed
+after it; a user needs the key. :func:`check_against_schema` runs the same
+JSON-schema check first and raises one :class:`~synflair.errors.SynflairError`
+per problem that names the config key (``config key 'phantom.subjects'``) or
+the sheet row, the offending value, and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from synflair.errors import SynflairError
+
+__all__ = ["check_against_schema", "dotted", "load_schema"]
+
+
+def load_schema(path: str | os.PathLike) -> dict:
+    """Read a JSON schema written as YAML (the workflow's ``workflow/schemas/*.yaml``)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError as error:
+        raise SynflairError(f"{path}: schema file missing") from error
+
+
+def dotted(path) -> str:
+    """``['phantom', 'subjects']`` -> ``'phantom.subjects'`` (list indices as ``[i]``)."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _describe(error) -> str:
+    """One sentence for a jsonschema ValidationError, naming the key and what was expected."""
+    where = dotted(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        keys = ", ".join(f"'{dotted([*error.absolute_path, k])}'" for k in unknown)
+        return f"unknown config key {keys}; expected keys here: {', '.join(allowed)}"
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        key = dotted([*error.absolute_path, missing])
+        return f"config key '{key}': missing (required)"
+    expected = {
+        "type": lambda v: f"a value of type {v}",
+        "enum": lambda v: f"one of {v}",
+        "minimum": lambda v: f"a number >= {v}",
+        "exclusiveMinimum": lambda v: f"a number > {v}",
+        "pattern": lambda v: f"a string matching {v}",
+        "minItems": lambda v: f"at least {v} item(s)",
+        "maxItems": lambda v: f"at most {v} item(s)",
+    }.get(error.validator)
+    wanted = expected(error.validator_value) if expected else error.message
+    key = where or "<top level>"
+    return f"config key '{key}': {error.instance!r} is invalid; expected {wanted}"
+
+
+def check_against_schema(instance: Any, schema: dict, *, what: str = "config") -> None:
+    """Validate ``instance`` against ``schema``; raise naming every offending key.
+
+    Parameters
+    ----------
+    instance : dict
+        The configuration (or one subject-sheet row).
+    schema : dict
+        A JSON schema (draft 2020-12).
+    what : str
+        ``"config"`` (messages name ``config key '...'``) or where a sheet row is,
+        e.g. ``"subjects.tsv, line 3"`` (messages name the column).
+
+    Raises
+    ------
+    SynflairError
+        Listing the problems, one per line, each naming its key.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    lines = [_describe(e) for e in errors]
+    message = "; ".join(dict.fromkeys(lines))
+    if what != "config":
+        message = f"{what}: " + message.replace("config key", "column")
+    raise SynflairError(message)

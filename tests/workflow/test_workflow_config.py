@@ -1,0 +1,118 @@
+"""An invalid configuration or subject sheet stops the workflow before any job runs.
+
+Each case runs ``snakemake --cores 1`` for real (not a dry run) in a scratch copy
+of the workflow and checks the message and that nothing was written.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from workflow_helpers import job_counts, snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _config_file(workdir, **changes):
+    config = yaml.safe_load((workdir / "config" / "ci.yaml").read_text())
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        node = config
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return _write(workdir / "bad.yaml", yaml.safe_dump(config))
+
+
+def _sheet(workdir, rows, make_folders=True):
+    lines = ["subject\tmdme\tflair\tsplit"]
+    for subject, split in rows:
+        lines.append(f"{subject}\tdicom/{subject}/mdme\tdicom/{subject}/flair\t{split}")
+        if make_folders:
+            for kind in ("mdme", "flair"):
+                (workdir / "study" / "dicom" / subject / kind).mkdir(parents=True, exist_ok=True)
+    return _write(workdir / "study" / "subjects.tsv", "\n".join(lines) + "\n")
+
+
+def _fails_before_any_job(workdir, result, *needles):
+    assert result.returncode != 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    for needle in needles:
+        assert needle in output, output
+    assert not (workdir / "results").exists()
+    assert not (workdir / "logs").exists()
+    assert not (workdir / "resources").exists()
+
+
+def test_unknown_key(workflow_dir):
+    path = _config_file(workflow_dir, **{"registration.dofs": 6})
+    result = snakemake(workflow_dir, "--cores", "1", "--configfile", str(path))
+    _fails_before_any_job(workflow_dir, result, "unknown config key 'registration.dofs'")
+
+
+def test_wrong_type(workflow_dir):
+    path = _config_file(workflow_dir, **{"phantom.subjects": "many"})
+    result = snakemake(workflow_dir, "--cores", "1", "--configfile", str(path))
+    _fails_before_any_job(
+        workflow_dir,
+        result,
+        "config key 'phantom.subjects': 'many' is invalid; expected a value of type integer",
+    )
+
+
+def test_missing_training_preset(workflow_dir):
+    path = _config_file(workflow_dir, **{"training.preset": "config/train/nope.yaml"})
+    result = snakemake(workflow_dir, "--cores", "1", "--configfile", str(path))
+    _fails_before_any_job(workflow_dir, result, "config key 'training.preset'", "nope.yaml")
+
+
+def test_missing_sheet(workflow_dir):
+    result = snakemake(
+        workflow_dir, "--cores", "1", "--config", "cohort=sheet", "sheet=study/none.tsv"
+    )
+    _fails_before_any_job(workflow_dir, result, "config key 'sheet'", "study/none.tsv")
+
+
+def test_subject_in_both_splits(workflow_dir):
+    sheet = _sheet(workflow_dir, [("p01", "train"), ("p02", "train"), ("p01", "test")])
+    result = snakemake(workflow_dir, "--cores", "1", "--config", "cohort=sheet", f"sheet={sheet}")
+    _fails_before_any_job(
+        workflow_dir, result, "line 4", "'p01' appears twice", "cannot also be a training subject"
+    )
+
+
+def test_missing_dicom_folder(workflow_dir):
+    sheet = _sheet(workflow_dir, [("p01", "train"), ("p02", "test")])
+    (workflow_dir / "study" / "dicom" / "p02" / "mdme").rmdir()
+    result = snakemake(workflow_dir, "--cores", "1", "--config", "cohort=sheet", f"sheet={sheet}")
+    _fails_before_any_job(
+        workflow_dir, result, "line 3", "column 'mdme'", "study/dicom/p02/mdme does not exist"
+    )
+
+
+def test_bad_split_value_names_line_and_column(workflow_dir):
+    sheet = _sheet(workflow_dir, [("p01", "train"), ("p02", "holdout")])
+    result = snakemake(workflow_dir, "--cores", "1", "--config", "cohort=sheet", f"sheet={sheet}")
+    _fails_before_any_job(workflow_dir, result, "line 3", "column 'split': 'holdout'")
+
+
+def test_valid_sheet_with_relative_paths_plans_the_whole_pipeline(workflow_dir):
+    sheet = _sheet(workflow_dir, [("p01", "train"), ("p02", "train"), ("p03", "test")])
+    # run from another directory than the sheet's: paths are relative to the sheet
+    result = snakemake(
+        workflow_dir, "-n", "--config", "cohort=sheet", f"sheet={sheet.relative_to(workflow_dir)}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = job_counts(result.stdout)
+    assert counts["convert_mdme"] == 3 and counts["convert_flair"] == 3
+    assert counts["train_stage"] == 2
+    assert counts["infer_dl_flair"] == 2  # one test subject: DL (stage 2) and stage 1
+    assert counts["evaluate_metrics"] == 1
+    assert "phantom_subject" not in counts and "evaluate_truth" not in counts
+    assert counts["report_html"] == 1
