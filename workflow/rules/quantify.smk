@@ -25,13 +25,17 @@ rule quantify_maps:
         "../../envs/quantify.yaml"
     params:
         out=lambda wc: f"results/quantify/sub-{wc.subject}",
-        flair=QUANT["synthetic_flair"],
-        t1w=QUANT["synthetic_t1w"],
+        # scalars, not the config dicts: reordering keys in a YAML file must not rerun jobs
+        flair_tr=QUANT["synthetic_flair"]["tr"],
+        flair_te=QUANT["synthetic_flair"]["te"],
+        flair_ti=QUANT["synthetic_flair"]["ti"],
+        t1w_tr=QUANT["synthetic_t1w"]["tr"],
+        t1w_te=QUANT["synthetic_t1w"]["te"],
     shell:
         "python -m synflair quantify --mdme {input.mdme} --out {params.out} "
         "--prefix sub-{wildcards.subject} "
-        "--flair-tr {params.flair[tr]} --flair-te {params.flair[te]} --flair-ti {params.flair[ti]} "
-        "--t1w-tr {params.t1w[tr]} --t1w-te {params.t1w[te]} > {log} 2>&1"
+        "--flair-tr {params.flair_tr} --flair-te {params.flair_te} --flair-ti {params.flair_ti} "
+        "--t1w-tr {params.t1w_tr} --t1w-te {params.t1w_te} > {log} 2>&1"
 
 
 rule quantify_csf_suppress:
@@ -46,11 +50,13 @@ rule quantify_csf_suppress:
     conda:
         "../../envs/quantify.yaml"
     params:
-        rule=config["preprocess"],
+        ir_index=" ".join(str(i) for i in config["preprocess"]["ir_index"]),
+        t2_index=" ".join(str(i) for i in config["preprocess"]["t2_index"]),
+        ir_threshold=config["preprocess"]["ir_threshold"],
+        t2_threshold=config["preprocess"]["t2_threshold"],
     shell:
         "python -m synflair preprocess --flair {input.flair} --mdme {input.mdme} "
         "--out {output.target} --mask-out {output.mask} "
-        "--ir-index {params.rule[ir_index][0]} {params.rule[ir_index][1]} "
-        "--t2-index {params.rule[t2_index][0]} {params.rule[t2_index][1]} "
-        "--ir-threshold {params.rule[ir_threshold]} --t2-threshold {params.rule[t2_threshold]} "
+        "--ir-index {params.ir_index} --t2-index {params.t2_index} "
+        "--ir-threshold {params.ir_threshold} --t2-threshold {params.t2_threshold} "
         "> {log} 2>&1"
