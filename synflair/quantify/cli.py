@@ -11,11 +11,13 @@ on the MDME voxel grid, with ``P`` defaulting to the input name without
 ``_mdme.nii.gz`` (or ``.nii.gz``, ``_mdme.nii``, ``.nii``)::
 
     DIR/P_T1map.nii.gz   DIR/P_T2map.nii.gz   DIR/P_PDmap.nii.gz   DIR/P_TB1map.nii.gz
-    DIR/P_desc-synthetic_FLAIR.nii.gz   DIR/P_desc-synthetic_T1w.nii.gz
+    DIR/P_R1map.nii.gz   DIR/P_desc-synthetic_FLAIR.nii.gz   DIR/P_desc-synthetic_T1w.nii.gz
     DIR/P_desc-intracranial_mask.nii.gz
 
 T1 and T2 in ms, PD in percent of water (CSF = 100), B1 as the ratio of actual
-to nominal flip angle, all float32 and 0 where the fit is not valid; the
+to nominal flip angle, R1 = 1/T1 in 1/s (the tissue-segmentation input the
+workflow uses by default: it carries no receive-coil profile and separates GM
+from WM far better than a synthetic T1w does), all float32 and 0 where the fit is not valid; the
 synthetic images in percent of the fully relaxed signal of water (see
 :mod:`synflair.quantify.synthetic`); the mask uint8 (0/1). Each file is written
 atomically; if any write fails, the files of this run are removed.
@@ -55,6 +57,7 @@ OUTPUTS = (
     "T2map",
     "PDmap",
     "TB1map",
+    "R1map",
     "desc-synthetic_FLAIR",
     "desc-synthetic_T1w",
     "desc-intracranial_mask",
@@ -173,6 +176,7 @@ def quantify_file(
         "T2map": fit.t2,
         "PDmap": pd,
         "TB1map": fit.b1,
+        "R1map": fit.r1.astype(np.float32),
         "desc-synthetic_FLAIR": synthetic_flair(fit.t1, fit.t2, pd, fit.valid, options.flair),
         "desc-synthetic_T1w": synthetic_t1w(fit.t1, fit.t2, pd, fit.valid, options.t1w),
         "desc-intracranial_mask": intracranial_mask(

@@ -42,6 +42,12 @@ def _training_summary(config: dict) -> str:
     return ", ".join(parts)
 
 
+def _segmentation_input(seg: dict) -> str:
+    if seg.get("image", "t1w") == "r1map":
+        return "R1 (1/T1) map (the paper segmented the synthetic T1w)"
+    return "skull-stripped synthetic T1w"
+
+
 def methods_paragraph(
     config: dict, *, n_train: int | None = None, n_test: int | None = None
 ) -> str:
@@ -75,8 +81,8 @@ def methods_paragraph(
         f"({_training_summary(config)}"
         f", device {config['training']['device']}). Conventional FLAIR was registered to synthetic "
         f"FLAIR ({reg['backend']} backend, {reg['dof']} dof); "
-        f"the skull-stripped synthetic T1w was segmented into GM, WM and CSF "
-        f"({seg['backend']} backend); lesions were segmented with synflair's "
+        f"the {_segmentation_input(seg)} was segmented into GM, WM and CSF inside the "
+        f"intracranial mask ({seg['backend']} backend); lesions were segmented with synflair's "
         "lesion-growth method on each FLAIR. PSNR (peak "
         f"{met['peak']:g}) and NRMSE were computed on the {met['scaling']} "
         "intensity scale (every FLAIR scaled to an intracranial mean of 2000) and compared with "

@@ -16,6 +16,7 @@ FILES = {
     "sub-01_T2map.nii.gz",
     "sub-01_PDmap.nii.gz",
     "sub-01_TB1map.nii.gz",
+    "sub-01_R1map.nii.gz",
     "sub-01_desc-synthetic_FLAIR.nii.gz",
     "sub-01_desc-synthetic_T1w.nii.gz",
     "sub-01_desc-intracranial_mask.nii.gz",
@@ -63,6 +64,10 @@ def test_cli_writes_exactly_the_documented_files(mdme_file, head, tmp_path, caps
     assert 2 * np.sum(mask & head.icv) / (mask.sum() + head.icv.sum()) > 0.95
     pd = images["sub-01_PDmap.nii.gz"].get_fdata()
     assert np.median(pd[head.fractions["CSF"] > 0.95]) == pytest.approx(100, rel=0.05)
+    r1 = images["sub-01_R1map.nii.gz"].get_fdata()
+    fitted = t1 > 0
+    np.testing.assert_allclose(r1[fitted], 1000.0 / t1[fitted], rtol=1e-5)
+    assert np.all(r1[~fitted] == 0)
 
 
 def test_custom_protocols_and_prefix(mdme_file, tmp_path):

@@ -154,6 +154,13 @@ def synthetic_path(kind, subject):
     return res("quantify", subject, suffix)
 
 
+def segmentation_image(wildcards):
+    """The image segmented into GM/WM/CSF: the R1 map or the synthetic T1w (config)."""
+    if config["segmentation"]["image"] == "r1map":
+        return res("quantify", wildcards.subject, "R1map.nii.gz")
+    return synthetic_path("t1w", wildcards.subject)
+
+
 def synthetic(kind):
     """Input function for :func:`synthetic_path`."""
     return lambda wildcards: synthetic_path(kind, wildcards.subject)

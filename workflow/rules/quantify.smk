@@ -15,6 +15,7 @@ rule quantify_maps:
             "T2map.nii.gz",
             "PDmap.nii.gz",
             "TB1map.nii.gz",
+            "R1map.nii.gz",
             "desc-synthetic_FLAIR.nii.gz",
             "desc-synthetic_T1w.nii.gz",
             "desc-intracranial_mask.nii.gz",

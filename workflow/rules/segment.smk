@@ -1,9 +1,10 @@
-# GM/WM/CSF segmentation of the skull-stripped synthetic T1w (FSL FAST or ANTs Atropos).
+# GM/WM/CSF segmentation inside the intracranial mask (FSL FAST or ANTs Atropos) of the R1 map
+# or, as in the paper, the synthetic T1w (config segmentation.image).
 
 
 rule segment_tissues:
     input:
-        t1w=synthetic("t1w"),
+        image=segmentation_image,
         mask=synthetic("mask"),
     output:
         multiext(
@@ -23,5 +24,5 @@ rule segment_tissues:
         backend=config["segmentation"]["backend"],
     shell:
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair segment "
-        "--t1w {input.t1w} --mask {input.mask} --out {params.out} "
+        "--t1w {input.image} --mask {input.mask} --out {params.out} "
         "--prefix sub-{wildcards.subject} --backend {params.backend} > {log} 2>&1"
