@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from synflair.errors import SynflairError
+from synflair.schema import check_against_schema
 
 SHEET_COLUMNS = (
     "subject",
@@ -57,13 +58,17 @@ class Subject:
     vendor: dict[str, str] = field(default_factory=dict)
 
 
-def read_sheet(path: str | os.PathLike) -> list[Subject]:
+def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subject]:
     """Read and check a subject sheet.
 
     Parameters
     ----------
     path : path-like
         Tab-separated subject sheet.
+    schema : dict, optional
+        JSON schema of one row (``workflow/schemas/subjects.schema.yaml``); each
+        row's non-empty cells are checked against it first
+        (:func:`synflair.schema.check_against_schema`).
 
     Returns
     -------
@@ -94,6 +99,8 @@ def read_sheet(path: str | os.PathLike) -> list[Subject]:
     seen: dict[str, str] = {}
     for number, row in enumerate(frame.to_dict("records"), start=2):
         where = f"{path}, line {number}"
+        if schema is not None:
+            check_against_schema({k: v for k, v in row.items() if v != ""}, schema, what=where)
         label = row["subject"].strip().removeprefix("sub-")
         if not label.isalnum():
             raise SynflairError(f"{where}: subject {label!r} must be letters and digits only")

@@ -23,8 +23,7 @@ import time
 
 import pandas as pd
 import pytest
-import yaml
-from workflow_helpers import ROOT, copy_workflow, snakemake_command
+from workflow_helpers import ROOT, copy_workflow, snakemake_command, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow, pytest.mark.slurm]
 
@@ -85,13 +84,9 @@ def _gres_of(job_id: str) -> str:
 @pytest.fixture(scope="module")
 def slurm_run(cluster, tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm") / "wf")
-    preset = yaml.safe_load((workdir / "config" / "train" / "ci.yaml").read_text())
-    preset["stage1"]["iterations"] = ITERATIONS
-    preset["checkpoint_every"] = CHECKPOINT_EVERY
-    (workdir / "config" / "train" / "slurm.yaml").write_text(yaml.safe_dump(preset))
-    config = yaml.safe_load((workdir / "config" / "ci.yaml").read_text())
-    config["training"]["preset"] = "config/train/slurm.yaml"
-    (workdir / "slurm.yaml").write_text(yaml.safe_dump(config))
+    changes = {"stage1.iterations": ITERATIONS, "checkpoint_every": CHECKPOINT_EVERY}
+    write_config(workdir, "config/train/slurm.yaml", base="config/train/ci.yaml", **changes)
+    write_config(workdir, "slurm.yaml", **{"training.preset": "config/train/slurm.yaml"})
     shutil.copytree(ROOT / "profiles", workdir / "profiles")
 
     command = snakemake_command(

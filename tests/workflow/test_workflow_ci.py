@@ -11,9 +11,8 @@ import gzip
 
 import pandas as pd
 import pytest
-import yaml
 from scipy.stats import wilcoxon
-from workflow_helpers import copy_workflow, job_counts, snakemake
+from workflow_helpers import copy_workflow, job_counts, snakemake, write_config
 
 from synflair.phantom.cohort import patient_info
 
@@ -39,15 +38,7 @@ def run(tmp_path_factory):
 
 
 def _changed_config(workdir, dotted, value):
-    config = yaml.safe_load((workdir / "config" / "ci.yaml").read_text())
-    *parents, last = dotted.split(".")
-    node = config
-    for key in parents:
-        node = node[key]
-    node[last] = value
-    path = workdir / f"changed-{dotted}.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return write_config(workdir, f"changed-{dotted}.yaml", **{dotted: value})
 
 
 def test_report_and_the_papers_table(run):

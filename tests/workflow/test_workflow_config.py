@@ -7,8 +7,7 @@ of the workflow and checks the message and that nothing was written.
 from __future__ import annotations
 
 import pytest
-import yaml
-from workflow_helpers import job_counts, snakemake
+from workflow_helpers import job_counts, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -20,14 +19,7 @@ def _write(path, text):
 
 
 def _config_file(workdir, **changes):
-    config = yaml.safe_load((workdir / "config" / "ci.yaml").read_text())
-    for dotted, value in changes.items():
-        *parents, last = dotted.split(".")
-        node = config
-        for key in parents:
-            node = node[key]
-        node[last] = value
-    return _write(workdir / "bad.yaml", yaml.safe_dump(config))
+    return write_config(workdir, "bad.yaml", **changes)
 
 
 def _sheet(workdir, rows, make_folders=True):

@@ -56,3 +56,19 @@ def job_counts(output: str) -> dict[str, int]:
         if parts[0] != "total":
             counts[parts[0]] = int(parts[1])
     return counts
+
+
+def write_config(workdir: Path, name: str, base: str = "config/ci.yaml", **changes) -> Path:
+    """``base`` with ``changes`` (dotted keys, e.g. ``**{"phantom.subjects": 3}``) as ``name``."""
+    import yaml
+
+    config = yaml.safe_load((workdir / base).read_text())
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        node = config
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    path = workdir / name
+    path.write_text(yaml.safe_dump(config))
+    return path

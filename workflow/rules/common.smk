@@ -31,21 +31,7 @@ def _load_subjects():
         return phantom_subjects(PHANTOM_DIR, config["phantom"]["subjects"])
     if not config.get("sheet"):
         raise SynflairError("config key 'sheet': required when cohort is 'sheet'")
-    import pandas as pd
-
-    if not Path(config["sheet"]).is_file():
-        raise SynflairError(
-            f"config key 'sheet': {config['sheet']} does not exist (expected a TSV file)"
-        )
-    schema = load_schema(SCHEMAS / "subjects.schema.yaml")
-    sheet = pd.read_csv(config["sheet"], sep="\t", dtype=str, keep_default_na=False)
-    for number, row in enumerate(sheet.to_dict("records"), start=2):
-        check_against_schema(
-            {k: v for k, v in row.items() if v != ""},
-            schema,
-            what=f"{config['sheet']}, line {number}",
-        )
-    return read_sheet(config["sheet"])
+    return read_sheet(config["sheet"], load_schema(SCHEMAS / "subjects.schema.yaml"))
 
 
 def _check_config(subjects):
