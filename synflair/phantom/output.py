@@ -6,6 +6,7 @@ Layout of ``<dir>`` (the subject folder ``sub-<id>``)::
     dicom/flair/*.dcm    conventional FLAIR magnitude (series 2, same study)
     truth/sub-<id>_label-{WM,GM,CSF,lesion}_probseg.nii.gz
     truth/sub-<id>_label-lesion_mask.nii.gz
+    truth/sub-<id>_space-FLAIR_label-lesion_{probseg,mask}.nii.gz
     truth/sub-<id>_label-intracranial_mask.nii.gz
     truth/sub-<id>_{T1map,T2map,PDmap}.nii.gz
     truth/sub-<id>_B1map.nii.gz
@@ -21,6 +22,12 @@ MDME DICOM geometry):
 - ``probseg``: the intracranial fractions normalised to sum to 1 inside the
   intracranial mask, 0 outside;
 - lesion mask: lesion ``probseg`` >= 0.5;
+- ``space-FLAIR`` lesion ``probseg`` and mask: the same for the moved head as the
+  conventional FLAIR's slices cut it (same grid and affine as the FLAIR DICOM,
+  which shares the MDME prescription). With head motion a lesion that fills an
+  MDME slice can straddle two FLAIR slices: this is the lesion truth of what the
+  FLAIR images, and carried into synthetic space with the registration it is
+  what a segmentation of the registered FLAIR can recover;
 - T1, T2 (ms) and PD maps: the values of the voxel's dominant compartment
   (largest fraction, extracranial tissues included); 0 where less than half the
   voxel holds tissue (bone, air);
@@ -43,7 +50,7 @@ from synflair.phantom.subject import SubjectImages, SubjectParameters
 from synflair.phantom.tissues import COMPARTMENTS, INTRACRANIAL
 from synflair.physics import CONVENTIONAL_FLAIR, MDME_PAPER
 
-__all__ = ["truth_maps", "write_subject"]
+__all__ = ["intracranial_probseg", "truth_maps", "write_subject"]
 
 
 def truth_maps(images: SubjectImages, params: SubjectParameters) -> dict[str, np.ndarray]:
@@ -52,19 +59,19 @@ def truth_maps(images: SubjectImages, params: SubjectParameters) -> dict[str, np
     Returns
     -------
     dict
-        Keys ``label-<tissue>_probseg`` (float32), ``label-lesion_mask`` and
+        Keys ``label-<tissue>_probseg`` and ``space-FLAIR_label-lesion_probseg``
+        (float32), ``label-lesion_mask``, ``space-FLAIR_label-lesion_mask`` and
         ``label-intracranial_mask`` (uint8), ``T1map``, ``T2map``, ``PDmap``,
         ``B1map`` and ``desc-noisefree_FLAIR`` (float32), each (M_i, M_j, K).
     """
     fractions = images.fractions
-    intracranial = fractions[[COMPARTMENTS.index(c) for c in INTRACRANIAL]]
-    icv = intracranial.sum(axis=0)
-    mask = icv >= 0.5
-    maps: dict[str, np.ndarray] = {}
-    for name, values in zip(INTRACRANIAL, intracranial, strict=True):
-        maps[f"label-{name}_probseg"] = np.where(mask, values / np.maximum(icv, 1e-6), 0.0)
-    maps["label-lesion_mask"] = (maps["label-lesion_probseg"] >= 0.5).astype(np.uint8)
+    probseg, mask = intracranial_probseg(fractions)
+    maps: dict[str, np.ndarray] = {f"label-{n}_probseg": p for n, p in probseg.items()}
+    maps["label-lesion_mask"] = (probseg["lesion"] >= 0.5).astype(np.uint8)
     maps["label-intracranial_mask"] = mask.astype(np.uint8)
+    lesion_flair = intracranial_probseg(images.fractions_flair)[0]["lesion"]
+    maps["space-FLAIR_label-lesion_probseg"] = lesion_flair
+    maps["space-FLAIR_label-lesion_mask"] = (lesion_flair >= 0.5).astype(np.uint8)
     dominant = np.argmax(fractions, axis=0)
     tissue = fractions.sum(axis=0) >= 0.5
     for key, values in zip(("T1map", "T2map", "PDmap"), params.tissues.arrays(), strict=True):
@@ -72,6 +79,30 @@ def truth_maps(images: SubjectImages, params: SubjectParameters) -> dict[str, np
     maps["B1map"] = images.b1
     maps["desc-noisefree_FLAIR"] = images.flair_noisefree
     return maps
+
+
+def intracranial_probseg(fractions: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Intracranial fractions normalised to sum to 1 where the voxel is >= half intracranial.
+
+    Parameters
+    ----------
+    fractions : numpy.ndarray, shape (len(COMPARTMENTS), ...)
+
+    Returns
+    -------
+    probseg : dict of str -> numpy.ndarray
+        One map per :data:`~synflair.phantom.tissues.INTRACRANIAL` compartment, 0
+        outside the mask.
+    mask : numpy.ndarray of bool
+    """
+    intracranial = fractions[[COMPARTMENTS.index(c) for c in INTRACRANIAL]]
+    icv = intracranial.sum(axis=0)
+    mask = icv >= 0.5
+    probseg = {
+        name: np.where(mask, values / np.maximum(icv, 1e-6), 0.0)
+        for name, values in zip(INTRACRANIAL, intracranial, strict=True)
+    }
+    return probseg, mask
 
 
 def motion_record(params: SubjectParameters) -> dict:

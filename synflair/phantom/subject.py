@@ -252,6 +252,11 @@ class SubjectImages:
         Conventional FLAIR magnitude (with head motion).
     fractions : numpy.ndarray of float32, shape (len(COMPARTMENTS), M_i, M_j, K)
         Compartment fractions (slice-profile weighted, cell averaged), MDME space.
+    fractions_flair : numpy.ndarray of float32, same shape
+        The same in the conventional FLAIR's geometry: the moved head as the FLAIR's
+        slices (same prescription, same profile) cut it. With head motion, a lesion
+        that fills an MDME slice can straddle two FLAIR slices; this is what the
+        FLAIR images.
     b1 : numpy.ndarray of float32, shape (M_i, M_j, K)
     flair_noisefree : numpy.ndarray of float32, shape (M_i, M_j, K)
         Conventional FLAIR without noise and motion, in MDME space.
@@ -263,6 +268,7 @@ class SubjectImages:
     fractions: np.ndarray
     b1: np.ndarray
     flair_noisefree: np.ndarray
+    fractions_flair: np.ndarray
 
 
 def simulate_subject(
@@ -290,6 +296,7 @@ def simulate_subject(
     flair = np.zeros((*recon, n_slices), dtype=np.float32)
     noisefree = np.zeros_like(flair)
     fractions = np.zeros((len(COMPARTMENTS), *recon, n_slices), dtype=np.float32)
+    fractions_flair = np.zeros_like(fractions)
     b1_truth = np.zeros_like(flair)
 
     for k in range(n_slices):
@@ -346,6 +353,7 @@ def simulate_subject(
             acquisition.kspace_truncate(truth_signed, g.flair_matrix, recon)
         )
         fractions[..., k] = acquisition.downsample(frac_mdme, g.oversample)
+        fractions_flair[..., k] = acquisition.downsample(frac_flair, g.oversample)
         b1_truth[:, :, k] = params.b1(acquisition.plane_points(recon_affine, recon, k))
 
     return SubjectImages(
@@ -355,4 +363,5 @@ def simulate_subject(
         fractions=fractions,
         b1=b1_truth,
         flair_noisefree=noisefree,
+        fractions_flair=fractions_flair,
     )

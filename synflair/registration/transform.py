@@ -40,6 +40,7 @@ __all__ = [
     "euler_deg",
     "max_displacement",
     "read_transform",
+    "resample_world",
     "rigid_matrix",
     "rotation_angle_deg",
     "transform_error",
@@ -283,3 +284,52 @@ def read_transform(path: str | os.PathLike, key: str = "fixed_to_moving_world") 
         return _as_matrix(document[key], key)
     except (TypeError, ValueError) as error:
         raise SynflairError(f"{path}: {error}") from error
+
+
+def resample_world(
+    data: ArrayLike,
+    moving_affine: ArrayLike,
+    fixed_shape: tuple[int, ...],
+    fixed_affine: ArrayLike,
+    fixed_to_moving_world: ArrayLike,
+    *,
+    order: int = 1,
+) -> np.ndarray:
+    """Resample a moving-space array onto a fixed grid with a known world transform.
+
+    For a known transform (e.g. the phantom's true head motion) this is what
+    :func:`synflair.registration.apply_transform` does with FLIRT or ANTs, in
+    scipy: every fixed voxel samples the moving image at ``M @ x_fixed``.
+
+    Parameters
+    ----------
+    data : array_like, 3D
+        Moving-space values.
+    moving_affine, fixed_affine : (4, 4) array_like
+        Voxel-to-RAS affines of the moving and the fixed grids.
+    fixed_shape : tuple of int
+        Shape of the fixed grid.
+    fixed_to_moving_world : (4, 4) array_like
+        ``M`` of the module's convention.
+    order : int
+        Spline order of :func:`scipy.ndimage.affine_transform` (1: linear, 0: nearest).
+
+    Returns
+    -------
+    numpy.ndarray of float64, ``fixed_shape``
+        Zero where the fixed voxel maps outside the moving grid.
+    """
+    from scipy import ndimage
+
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim != 3:
+        raise SynflairError(f"resample_world needs a 3D array, not shape {data.shape}")
+    matrix = _as_matrix(fixed_to_moving_world, "fixed_to_moving_world")
+    voxel_map = (
+        np.linalg.inv(_as_matrix(moving_affine, "moving_affine"))
+        @ matrix
+        @ _as_matrix(fixed_affine, "fixed_affine")
+    )
+    return ndimage.affine_transform(
+        data, voxel_map, output_shape=tuple(fixed_shape), order=order, mode="constant", cval=0.0
+    )

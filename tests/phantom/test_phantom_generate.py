@@ -26,6 +26,8 @@ TRUTH = [
     "label-CSF_probseg",
     "label-lesion_probseg",
     "label-lesion_mask",
+    "space-FLAIR_label-lesion_probseg",
+    "space-FLAIR_label-lesion_mask",
     "label-intracranial_mask",
     "T1map",
     "T2map",
@@ -139,6 +141,10 @@ def test_fractions_sum_to_one_in_the_intracranial_mask(ci_cohort):
     lesion, _ = _truth(ci_cohort, "ph01", "label-lesion_probseg")
     lesion_mask, _ = _truth(ci_cohort, "ph01", "label-lesion_mask")
     assert np.array_equal(lesion_mask.astype(bool), lesion >= 0.5)
+    flair_lesion, _ = _truth(ci_cohort, "ph01", "space-FLAIR_label-lesion_probseg")
+    flair_mask, _ = _truth(ci_cohort, "ph01", "space-FLAIR_label-lesion_mask")
+    assert np.array_equal(flair_mask.astype(bool), flair_lesion >= 0.5)
+    assert np.all((flair_lesion >= 0) & (flair_lesion <= 1 + 1e-6))
 
 
 def test_relaxation_truth(ci_cohort):

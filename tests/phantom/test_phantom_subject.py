@@ -52,7 +52,8 @@ def test_lesions_lie_in_the_imaged_slab(template, tiny):
 def test_simulation_is_deterministic(template, tiny, tiny_subject):
     params, images = tiny_subject
     again = simulate_subject(params, tiny, template)
-    for name in ("mdme", "flair", "fractions", "b1", "flair_noisefree", "affine"):
+    names = ("mdme", "flair", "fractions", "fractions_flair", "b1", "flair_noisefree", "affine")
+    for name in names:
         assert np.array_equal(getattr(images, name), getattr(again, name)), name
 
 
@@ -131,10 +132,17 @@ def test_flair_shows_the_recorded_motion(template, tiny, tiny_subject):
         scores[name] = np.corrcoef(predicted.ravel(), flair[middle].ravel())[0, 1]
     assert scores["motion"] > 0.97
     assert scores["motion"] > scores["none"] + 0.02 and scores["motion"] > scores["inverse"] + 0.02
+    # The FLAIR-space fractions are the MDME-space ones moved by the same motion.
+    wm = COMPARTMENTS.index("WM")
+    moved_wm = _resample(images.fractions[wm], images.affine, m)[middle]
+    flair_wm = images.fractions_flair[wm][middle]
+    assert np.corrcoef(moved_wm.ravel(), flair_wm.ravel())[0, 1] > 0.95
+    assert np.corrcoef(images.fractions[wm][middle].ravel(), flair_wm.ravel())[0, 1] < 0.9
     # Without motion the FLAIR is the noise-free truth plus noise.
     still = dataclasses.replace(params, motion=Pose())
     calm = simulate_subject(still, tiny, template)
     assert np.corrcoef(calm.flair.ravel(), calm.flair_noisefree.ravel())[0, 1] > 0.99
+    np.testing.assert_allclose(calm.fractions_flair, calm.fractions, atol=1e-6)
     assert np.allclose(still.motion_matrix(), np.eye(4))
 
 

@@ -149,3 +149,24 @@ def test_read_transform_errors_name_the_file(tmp_path, content, message):
     with pytest.raises(SynflairError, match=message) as info:
         read_transform(path)
     assert str(path) in str(info.value)
+
+
+def test_resample_world_samples_the_moving_image_at_m_times_x():
+    from synflair.registration.transform import resample_world
+
+    affine = np.diag([2.0, 2.0, 5.0, 1.0])
+    affine[:3, 3] = (-10.0, 4.0, 20.0)
+    data = np.zeros((12, 10, 6))
+    data[5, 4, 2] = 1.0
+    # The fixed point x sees the moving point x + (4, 0, 5) mm: 2 voxels in i, 1 slice.
+    shift = np.eye(4)
+    shift[:3, 3] = (4.0, 0.0, 5.0)
+    out = resample_world(data, affine, data.shape, affine, shift)
+    assert out[3, 4, 1] == pytest.approx(1.0)
+    assert out.sum() == pytest.approx(1.0)
+    # Half a slice: linear interpolation splits the voxel between two slices.
+    shift[:3, 3] = (0.0, 0.0, 2.5)
+    out = resample_world(data, affine, data.shape, affine, shift)
+    assert out[5, 4, 1] == pytest.approx(0.5) and out[5, 4, 2] == pytest.approx(0.5)
+    with pytest.raises(SynflairError, match="3D"):
+        resample_world(data[..., 0], affine, data.shape, affine, shift)
