@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import simulate
+from lesion_sim import simulate
 
 from synflair.errors import SynflairError
 from synflair.lesions import (

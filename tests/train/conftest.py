@@ -19,6 +19,7 @@ import pytest
 import torch
 import yaml
 from scipy import ndimage
+from tiny_config import TINY_CONFIG
 
 from synflair import physics
 from synflair.nifti import save
@@ -93,25 +94,6 @@ def write_cohort(root: Path, n_subjects: int, seed: int = 0, shape=(48, 48, 3)) 
     manifest = root / "manifest.tsv"
     pd.DataFrame(rows).to_csv(manifest, sep="\t", index=False)
     return manifest
-
-
-TINY_CONFIG = {
-    "seed": 7,
-    "data": {"patch_size": 16, "batch_size": 4},
-    "discriminator": {"base_channels": 4, "levels": 2},
-    "stage1": {
-        "iterations": 12,
-        "generator": {"lr": 5e-3},
-        "discriminator": {"lr": 1e-3},
-    },
-    "stage2": {
-        "iterations": 12,
-        "generator": {"lr": 1e-3, "beta1": 0.5},
-        "discriminator": {"lr": 1e-3},
-    },
-    "checkpoint_every": 4,
-    "log_every": 2,
-}
 
 
 @pytest.fixture(autouse=True)

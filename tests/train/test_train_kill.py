@@ -19,7 +19,7 @@ import time
 import pytest
 import torch
 import yaml
-from conftest import TINY_CONFIG
+from tiny_config import TINY_CONFIG
 
 from synflair.train.checkpoint import load_checkpoint, load_model
 
