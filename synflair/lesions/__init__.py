@@ -12,7 +12,8 @@ Public API
 - :class:`LesionParams`, :func:`segment_lesions` -> ``(lesion_mask, belief)``;
 - :func:`belief_map`, :func:`grow_lesions` (the two steps);
 - :func:`load_override`, :func:`apply_override` (supplied masks);
-- :func:`lesion_detection`, :func:`label_lesions` (lesion-wise TPR/FPR).
+- :func:`lesion_detection`, :func:`label_lesions` (lesion-wise TPR/FPR);
+- :class:`GridPair` (segment a FLAIR on its own grid with tissue maps from another).
 """
 
 from synflair.lesions.belief import TissueStats, belief_map
@@ -20,9 +21,11 @@ from synflair.lesions.detection import label_lesions, lesion_detection
 from synflair.lesions.growth import DEFAULT_PARAMS, grow_lesions, segment_lesions
 from synflair.lesions.override import apply_override, load_override
 from synflair.lesions.params import LesionParams
+from synflair.lesions.space import GridPair
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "GridPair",
     "LesionParams",
     "TissueStats",
     "apply_override",

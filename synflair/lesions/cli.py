@@ -16,7 +16,9 @@ from synflair.lesions.detection import label_lesions
 from synflair.lesions.growth import grow_lesions
 from synflair.lesions.override import apply_override, load_override
 from synflair.lesions.params import LesionParams
+from synflair.lesions.space import GridPair
 from synflair.nifti import check_same_grid, load_data, save
+from synflair.registration.transform import read_transform
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,17 @@ PARAM_HELP = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``synflair lesions``; every :class:`LesionParams` field is an option."""
     parser.add_argument("--flair", required=True, help="FLAIR image (NIfTI)")
-    parser.add_argument("--mask", required=True, help="intracranial mask on the FLAIR grid")
+    parser.add_argument(
+        "--mask",
+        required=True,
+        help="intracranial mask on the FLAIR grid (with --transform: on the tissue maps' grid)",
+    )
+    parser.add_argument(
+        "--transform",
+        help="registration transform JSON (fixed_to_moving_world) from the mask's and tissue maps' "
+        "grid (fixed) to the FLAIR (moving): the FLAIR is then segmented on its own grid, the "
+        "maps carried there, and the lesion and belief maps written on the mask's grid",
+    )
     parser.add_argument("--gm", required=True, help="GM probability (*_label-GM_probseg.nii.gz)")
     parser.add_argument("--wm", required=True, help="WM probability (*_label-WM_probseg.nii.gz)")
     parser.add_argument("--csf", required=True, help="CSF probability (*_label-CSF_probseg.nii.gz)")
@@ -86,17 +98,32 @@ def run(args: argparse.Namespace) -> None:
     except ValueError as error:
         raise SynflairError(f"synflair lesions options: {error}") from error
     flair, image = load_data(args.flair, ndim=3)
+    # The grid of the tissue maps, the override and the outputs: the FLAIR's own, or with
+    # --transform the mask's.
+    mask, mask_image = load_data(args.mask, ndim=3)
+    reference, reference_path = (mask_image, args.mask) if args.transform else (image, args.flair)
+    check_same_grid(mask_image, reference, args.mask, reference_path)
 
     def on_grid(path):
         data, other = load_data(path, ndim=3)
-        check_same_grid(other, image, path, args.flair)
+        check_same_grid(other, reference, path, reference_path)
         return data
 
-    mask = on_grid(args.mask) > 0.5
+    mask = mask > 0.5
     if not mask.any():
         raise SynflairError(f"{args.mask}: the intracranial mask is empty")
     probs = {name: on_grid(getattr(args, name)) for name in ("gm", "wm", "csf")}
-    override = load_override(args.override, image, args.flair) if args.override else None
+    override = load_override(args.override, reference, reference_path) if args.override else None
+    grids = None
+    if args.transform:
+        grids = GridPair(flair.shape, image.affine, mask.shape, reference.affine,
+                         read_transform(args.transform))  # fmt: skip
+        mask, probs = grids.mask_to_flair(mask), grids.probabilities_to_flair(probs)
+        if not mask.any():
+            raise SynflairError(
+                f"{args.mask} carried by {args.transform} does not overlap {args.flair}; "
+                "expected the transform of this FLAIR's registration"
+            )
     voxel_size = tuple(float(v) for v in image.header.get_zooms()[:3])
     try:
         belief, z, stats = belief_map(
@@ -106,18 +133,23 @@ def run(args: argparse.Namespace) -> None:
         raise SynflairError(f"{args.flair}: {error}") from error
     candidates = mask & (probs["csf"] <= params.max_csf_prob)
     automatic = grow_lesions(belief, candidates, params, z=z, voxel_size=voxel_size)
+    if grids is not None:
+        automatic, belief = grids.mask_to_reference(automatic), grids.to_reference(belief)
     lesions, source = apply_override(automatic, override)
-    save(lesions.astype(np.uint8), image.affine, args.out, header=image.header, dtype=np.uint8)
+    save(lesions.astype(np.uint8), reference.affine, args.out, header=reference.header,
+         dtype=np.uint8)  # fmt: skip
     if args.belief_out:
-        save(belief, image.affine, args.belief_out, header=image.header, dtype=np.float32)
+        save(belief, reference.affine, args.belief_out, header=reference.header, dtype=np.float32)
     _, n_lesions = label_lesions(lesions, params.connectivity)
-    voxel_ml = float(np.prod(voxel_size)) / 1000.0
+    voxel_ml = float(np.prod(reference.header.get_zooms()[:3])) / 1000.0
     write_json(sidecar_path(args.out), {
         "source": source,
         "override": str(args.override) if args.override else None,
         "n_lesions": n_lesions,
         "volume_ml": float(lesions.sum()) * voxel_ml,
         "automatic_n_voxels": int(automatic.sum()),
+        "segmented_on": f"the FLAIR's own grid, carried by {args.transform}" if grids else
+                        "the grid of the FLAIR and the tissue maps",
         "params": params.to_dict(),
         "tissue_statistics": {name: dataclasses.asdict(s) for name, s in stats.items()},
     })  # fmt: skip

@@ -48,6 +48,16 @@ def _segmentation_input(seg: dict) -> str:
     return "skull-stripped synthetic T1w"
 
 
+def _conventional_lesions(config: dict) -> str:
+    if config.get("lesions", {}).get("conventional_space", "synthetic") == "native":
+        return (
+            "the conventional FLAIR on its own grid, with the tissue maps carried there by the "
+            "registration and its lesion map carried back; the paper segmented the coregistered "
+            "FLAIR"
+        )
+    return "the conventional FLAIR after registration to synthetic space"
+
+
 def methods_paragraph(
     config: dict, *, n_train: int | None = None, n_test: int | None = None
 ) -> str:
@@ -83,7 +93,7 @@ def methods_paragraph(
         f"FLAIR ({reg['backend']} backend, {reg['dof']} dof); "
         f"the {_segmentation_input(seg)} was segmented into GM, WM and CSF inside the "
         f"intracranial mask ({seg['backend']} backend); lesions were segmented with synflair's "
-        "lesion-growth method on each FLAIR. PSNR (peak "
+        f"lesion-growth method on each FLAIR ({_conventional_lesions(config)}). PSNR (peak "
         f"{met['peak']:g}) and NRMSE were computed on the {met['scaling']} "
         "intensity scale (every FLAIR scaled to an intracranial mean of 2000) and compared with "
         "paired two-sided Wilcoxon signed-rank tests (exact p-values where possible). Software: "

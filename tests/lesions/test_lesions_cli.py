@@ -89,3 +89,53 @@ def test_empty_mask_fails_cleanly(files, simulated, tmp_path, capsys):
     out = tmp_path / "lesions.nii.gz"
     assert main(args(dict(files, mask=empty), out)) == 2
     assert "empty.nii.gz: the intracranial mask is empty" in capsys.readouterr().err
+
+
+def _write_transform(path, shift_mm):
+    matrix = np.eye(4)
+    matrix[:3, 3] = shift_mm
+    path.write_text(json.dumps({"fixed_to_moving_world": matrix.tolist()}))
+    return path
+
+
+def test_transform_segments_the_flair_on_its_own_grid(files, simulated, tmp_path, capsys):
+    # The FLAIR on its own grid: one slice (5 mm) higher in the world than the tissue maps,
+    # the head moved with it, so x_flair = x_maps + 5 mm.
+    moved = simulated.affine.copy()
+    moved[2, 3] += 5.0
+    flair = save(simulated.flair, moved, tmp_path / "flair_native.nii.gz")
+    native = dict(files, flair=flair)
+    plain, carried, wrong = (tmp_path / f"{n}.nii.gz" for n in ("plain", "carried", "wrong"))
+    belief = tmp_path / "belief.nii.gz"
+    assert main(args(files, plain)) == 0
+    xfm = _write_transform(tmp_path / "xfm.json", (0.0, 0.0, 5.0))
+    assert main(args(native, carried, "--transform", str(xfm), "--belief-out", str(belief))) == 0
+    image = nib.load(carried)
+    np.testing.assert_allclose(image.affine, simulated.affine)  # written on the maps' grid
+    # The maps land on the FLAIR's voxels exactly: the same lesions as on one shared grid.
+    np.testing.assert_array_equal(np.asarray(image.dataobj), np.asarray(nib.load(plain).dataobj))
+    assert nib.load(belief).shape == simulated.mask.shape
+    meta = json.loads(sidecar_path(carried).read_text())
+    assert meta["segmented_on"] == f"the FLAIR's own grid, carried by {xfm}"
+    # The wrong transform (identity: no head motion) puts the tissue maps a slice off.
+    identity = _write_transform(tmp_path / "identity.json", (0.0, 0.0, 0.0))
+    assert main(args(native, wrong, "--transform", str(identity))) == 0
+    found = dice(np.asarray(image.dataobj), simulated.truth)
+    assert found >= 0.7 and dice(np.asarray(nib.load(wrong).dataobj), simulated.truth) < found - 0.1
+    # Without the transform the grids differ: refused, naming both files.
+    assert main(args(native, tmp_path / "x.nii.gz")) == 2
+    err = capsys.readouterr().err
+    assert "mask.nii.gz" in err and "flair_native.nii.gz" in err
+
+
+def test_transform_that_misses_the_flair_or_is_unreadable_fails_cleanly(files, tmp_path, capsys):
+    out = tmp_path / "lesions.nii.gz"
+    far = _write_transform(tmp_path / "far.json", (0.0, 0.0, 5000.0))
+    assert main(args(files, out, "--transform", str(far))) == 2
+    err = capsys.readouterr().err
+    assert "far.json" in err and "does not overlap" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    assert main(args(files, out, "--transform", str(broken))) == 2
+    assert "broken.json" in capsys.readouterr().err
+    assert not out.exists()

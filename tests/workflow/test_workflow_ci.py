@@ -8,7 +8,10 @@ nothing, and a parameter change that reruns exactly what depends on it.
 from __future__ import annotations
 
 import gzip
+import json
 
+import nibabel as nib
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import wilcoxon
@@ -87,6 +90,28 @@ def test_metrics_per_subject_and_region(run):
         psnr = metrics[(metrics["metric"] == "psnr") & (metrics["scaling"] == "common")]
         assert set(psnr["image"]) == {"synthetic", "dl", "stage1"}
         assert psnr["value"].between(10, 80).all()
+
+
+def test_conventional_flair_lesions_are_segmented_on_its_own_grid(run):
+    sidecars = sorted((run / "results" / "lesions").rglob("*_desc-conventional_lesions.json"))
+    assert sidecars
+    for sidecar in sidecars:
+        subject = sidecar.parent.name
+        meta = json.loads(sidecar.read_text())
+        xfm = f"results/registration/{subject}/{subject}_from-FLAIR_to-synthetic_xfm.json"
+        assert meta["segmented_on"] == f"the FLAIR's own grid, carried by {xfm}"
+        # ... and written on the synthetic grid, like the other lesion maps
+        lesions = nib.load(sidecar.with_name(sidecar.name.replace(".json", ".nii.gz")))
+        mask = nib.load(
+            run / "results" / "quantify" / subject / f"{subject}_desc-intracranial_mask.nii.gz"
+        )
+        assert lesions.shape == mask.shape
+        assert np.allclose(lesions.affine, mask.affine)
+    others = sorted((run / "results" / "lesions").rglob("*_desc-synthetic_lesions.json"))
+    assert others
+    for sidecar in others:
+        meta = json.loads(sidecar.read_text())
+        assert meta["segmented_on"] == "the grid of the FLAIR and the tissue maps"
 
 
 def test_no_patient_identifier_in_any_output(run):

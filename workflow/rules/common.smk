@@ -161,9 +161,33 @@ def flair_image_path(image, subject):
     return res("infer", subject, f"desc-{image}_FLAIR.nii.gz")
 
 
-def flair_image(wildcards):
-    """The FLAIR under test, in synthetic (MDME) space."""
+def segmented_natively(wildcards):
+    """Whether this lesion job segments the conventional FLAIR on its own grid."""
+    return (
+        wildcards.image == "conventional"
+        and config["lesions"]["conventional_space"] == "native"
+    )
+
+
+def lesion_flair(wildcards):
+    """The FLAIR the lesion job segments: in synthetic space, or the conventional FLAIR on its
+    own grid (``lesions.conventional_space: native``)."""
+    if segmented_natively(wildcards):
+        return res("nifti", wildcards.subject, "FLAIR.nii.gz")
     return flair_image_path(wildcards.image, wildcards.subject)
+
+
+def lesion_transform_input(wildcards):
+    """The registration transform, when the conventional FLAIR is segmented on its own grid."""
+    if segmented_natively(wildcards):
+        return [
+            res("registration", wildcards.subject, "from-FLAIR_to-synthetic_xfm.json")
+        ]
+    return []
+
+
+def transform_argument(wildcards, input):
+    return f"--transform '{input.transform[0]}'" if input.transform else ""
 
 
 def lesion_override_input(wildcards):

@@ -3,7 +3,8 @@
 
 rule lesions_segment:
     input:
-        flair=flair_image,
+        flair=lesion_flair,
+        transform=lesion_transform_input,
         mask=synthetic("mask"),
         seg=multiext(
             res("segmentation", "{subject}", ""),
@@ -21,7 +22,9 @@ rule lesions_segment:
         "../../envs/evaluation.yaml"
     params:
         override=override_argument,
+        transform=transform_argument,
     shell:
         "python -m synflair lesions --flair {input.flair} --mask {input.mask} "
         "--gm {input.seg[0]} --wm {input.seg[1]} --csf {input.seg[2]} {params.override} "
+        "{params.transform} "
         "--out {output.mask} --belief-out {output.belief} > {log} 2>&1"
