@@ -103,15 +103,17 @@ def lesion_rows(
     slices (5 mm apart here), so part of a lesion that fills an MDME slice falls
     between FLAIR slices. The lesions the FLAIR images are the phantom's
     ``space-FLAIR`` lesion fractions carried into synthetic space by the true motion
-    (linear, as the registered FLAIR is) and thresholded at 0.5: the target applies
-    to them. Their own Dice against the MDME-space mask says how much the
-    acquisition geometry alone loses, a ceiling for any FLAIR-based segmentation.
+    (linear, as the registered FLAIR is, and as
+    :class:`synflair.lesions.space.GridPair` carries a lesion map segmented on the
+    FLAIR's grid) and thresholded at 0.5: the target applies to them. Their own Dice
+    against the MDME-space mask says how much the acquisition geometry alone loses,
+    a ceiling for any FLAIR-based segmentation.
 
     Parameters
     ----------
     truth : TruthFiles
     predicted : numpy.ndarray of bool
-        Lesion map of the registered conventional FLAIR (synthetic space).
+        Lesion map of the conventional FLAIR, in synthetic space.
     affine : (4, 4) numpy.ndarray
         Affine of the synthetic (MDME) grid, which the FLAIR DICOM shares.
     motion : (4, 4) numpy.ndarray
@@ -123,12 +125,13 @@ def lesion_rows(
         Rows of :func:`phantom_checks`.
     """
     from synflair.lesions.detection import lesion_detection
-    from synflair.registration.transform import resample_world
+    from synflair.lesions.space import GridPair
 
     mdme_truth = load_data(truth.path("label-lesion_mask.nii.gz"))[0] > 0.5
     path = truth.path("space-FLAIR_label-lesion_probseg.nii.gz")
     fraction, image = load_data(path)
-    imaged = resample_world(fraction, image.affine, predicted.shape, affine, motion) >= 0.5
+    grids = GridPair(fraction.shape, image.affine, predicted.shape, affine, motion)
+    imaged = grids.to_reference(fraction) >= 0.5
     rows = []
     truths = (
         ("lesions the FLAIR images", imaged, True),
