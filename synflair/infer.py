@@ -228,7 +228,13 @@ def predict_volume(
     Returns
     -------
     numpy.ndarray
-        ``(X, Y, Z)`` float32; 0 outside the mask unless ``full``.
+        ``(X, Y, Z)`` float32, finite; 0 outside the mask unless ``full``.
+
+    Raises
+    ------
+    SynflairError
+        For inputs that do not fit the model, or a prediction holding a
+        non-finite voxel (never written).
     """
     rule: InputNormalization = model.normalization
     check_mdme_volumes(mdme.shape, rule.in_channels, rule.inputs, name)
@@ -256,6 +262,13 @@ def predict_volume(
         values = fused(voxels, threads=threads)
     else:
         values = _predict_torch(generator, voxels, q, rule, device)
+    bad = values.size - int(np.count_nonzero(np.isfinite(values)))
+    if bad:
+        raise SynflairError(
+            f"{model.path}: the prediction for {name} holds {bad} non-finite voxel(s) "
+            f"(NaN or inf) of {values.size} evaluated; nothing written (the model's weights "
+            "or the MDME signals are out of range)"
+        )
     result = np.zeros(mdme.shape[:3], dtype=np.float32, order=order)
     flat = result.reshape(-1, order=order)  # a view
     flat[slice(None) if index is None else index] = values

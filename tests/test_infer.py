@@ -171,3 +171,34 @@ def test_cli_wrong_volumes_and_grids(tmp_path, capsys):
     junk = ["infer", "--model", str(tmp_path / "junk.pt"), "--out", "x", "--mdme", "y"]
     assert main(junk) == 2
     assert "junk.pt: not a readable" in capsys.readouterr().err
+
+
+def test_a_non_finite_prediction_is_never_written(tmp_path, capsys):
+    """Finite but extreme weights overflow float32: refused, naming the model and the count."""
+    config = config_from_dict({"discriminator": {"base_channels": 4, "levels": 2}})
+    generator = _generator(seed=2)
+    with torch.no_grad():
+        generator.signal_out.bias.fill_(1e30)  # finite; its square is not
+    path = save_model(
+        tmp_path / "extreme.pt",
+        stage=2,
+        iterations=1,
+        config=config,
+        normalization=InputNormalization.from_config(config.data),
+        generator=generator,
+        discriminator=build_discriminator(config),
+    )
+    mdme, mask = _mdme()
+    expected = r"extreme\.pt: the prediction for MDME holds 432 non-finite voxel\(s\) .* of 432 "
+    with pytest.raises(SynflairError, match=expected):
+        predict_volume(load_model(path), mdme, mask)
+    affine = np.diag([1.0, 1.0, 3.0, 1.0])
+    save(mdme, affine, tmp_path / "mdme.nii.gz")
+    save(mask.astype(np.uint8), affine, tmp_path / "mask.nii.gz", dtype=np.uint8)
+    out = tmp_path / "dl.nii.gz"
+    argv = ["infer", "--model", path, "--mdme", tmp_path / "mdme.nii.gz"]
+    argv += ["--mask", tmp_path / "mask.nii.gz", "--out", out]
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert "extreme.pt: the prediction for" in err and "non-finite voxel(s)" in err
+    assert not out.exists() and not list(tmp_path.glob(".dl*"))

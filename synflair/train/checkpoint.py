@@ -10,15 +10,22 @@ with ``torch.load(weights_only=True)``, which never executes pickled code.
 * **model** (``MODEL.pt``): stage, iterations, configuration, input channels,
   normalization, and the G and D weights; what inference and the next stage need.
 
-A file that is missing, truncated, not a torch archive, of the wrong kind or
-missing keys gives a :class:`~synflair.errors.SynflairError` naming it.
+A file that is missing, truncated, not a torch archive, of the wrong kind,
+missing keys, holding Python objects other than those containers (refused
+unread: unpickling them could run code), with weights that do not fit the
+recorded architecture or that are not finite (NaN or inf: a diverged run)
+gives a one-line :class:`~synflair.errors.SynflairError` naming it, and for
+weights the first bad parameter tensor.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
+import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +46,7 @@ __all__ = [
     "build_generator",
     "load_checkpoint",
     "load_model",
+    "load_weights",
     "save_archive",
     "save_model",
 ]
@@ -108,17 +116,106 @@ _WHAT = {CHECKPOINT_FORMAT: "training checkpoint", MODEL_FORMAT: "synflair model
 _KEYS = {CHECKPOINT_FORMAT: _CHECKPOINT_KEYS, MODEL_FORMAT: _MODEL_KEYS}
 
 
+def _one_line(error: BaseException, limit: int = 200) -> str:
+    """An exception's message on one line (torch's and pickle's messages span several)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    text = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _refused_pickle(path: Path, what: str, error: BaseException) -> SynflairError:
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+    names = f" ({found.group(1)})" if found else ""
+    return SynflairError(
+        f"{path}: not a {what}: it holds Python objects{names} besides tensors and plain "
+        "containers; refused unread, since unpickling them could run code"
+    )
+
+
+def _check_tensors(path: Path, name: str, state: Any, *, flat: bool) -> None:
+    """Raise unless ``state`` is a state dict whose tensors are all finite.
+
+    ``flat``: a module state dict (names -> tensors); otherwise any nesting of
+    containers (an optimizer state). The first non-finite tensor is named.
+    """
+    if not isinstance(state, Mapping):
+        raise SynflairError(f"{path}: {name} is a {type(state).__name__}, expected a state dict")
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, torch.Tensor):
+            if value.is_floating_point() or value.is_complex():
+                bad = value.numel() - int(torch.isfinite(value).sum())
+                if bad:
+                    raise SynflairError(
+                        f"{path}: {name} tensor {where!r} holds {bad} non-finite value(s) "
+                        f"(NaN or inf) of {value.numel()}; the weights are broken (did "
+                        "training diverge?)"
+                    )
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key))
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]")
+        elif flat:
+            raise SynflairError(
+                f"{path}: {name} entry {where!r} is a {type(value).__name__}, expected a tensor"
+            )
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise SynflairError(f"{path}: {name} value {where!r} is {value!r}, expected finite")
+
+    if flat:
+        for key, value in state.items():
+            if not isinstance(value, torch.Tensor):
+                raise SynflairError(
+                    f"{path}: {name} entry {key!r} is a {type(value).__name__}, expected a tensor"
+                )
+            walk(value, str(key))
+    else:
+        walk(state, "")
+
+
+def _check_count(path: Path, what: str, key: str, value: Any, allowed=None) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if not ok or (allowed is not None and value not in allowed):
+        expected = f"one of {allowed}" if allowed is not None else "a count >= 0"
+        raise SynflairError(f"{path}: {what} field {key!r} is {value!r}, expected {expected}")
+
+
+def load_weights(path: Path, module: torch.nn.Module, state: Any, name: str) -> torch.nn.Module:
+    """Load ``state`` into ``module`` (strict); a mismatch raises naming ``path`` and ``name``."""
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError, KeyError, ValueError) as error:
+        raise SynflairError(
+            f"{path}: {name} weights do not fit the recorded architecture ({_one_line(error)})"
+        ) from error
+    return module
+
+
 def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
     path = Path(path)
     what = " or ".join(_WHAT[k] for k in kinds)
+    if path.is_dir():
+        raise SynflairError(f"{path}: is a folder (expected a {what})")
     if not path.is_file():
         raise SynflairError(f"{path}: no such file (expected a {what})")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError,
-            zipfile.BadZipFile, KeyError, AttributeError) as error:  # fmt: skip
+    except pickle.UnpicklingError as error:
+        text = str(error)
+        if "Unsupported global" in text or "Unsupported class" in text:
+            raise _refused_pickle(path, what, error) from error
+        reason = re.search(r"WeightsUnpickler error:(.*?)(Check the documentation|$)", text, re.S)
         raise SynflairError(
-            f"{path}: not a readable {what}; the file is corrupted or truncated ({error})"
+            f"{path}: not a readable {what}; the file is corrupted or truncated "
+            f"({_one_line(reason.group(1) if reason else text)})"
+        ) from error
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError,
+            AttributeError, TypeError, IndexError, UnicodeDecodeError) as error:  # fmt: skip
+        raise SynflairError(
+            f"{path}: not a readable {what}; the file is corrupted or truncated "
+            f"({_one_line(error)})"
         ) from error
     if not isinstance(payload, dict) or payload.get("format") not in kinds:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
@@ -131,10 +228,20 @@ def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
     missing = [k for k in _KEYS[payload["format"]] if k not in payload]
     if missing:
         raise SynflairError(f"{path}: {what} lacks {missing}; the file is incomplete")
+    _check_count(path, what, "stage", payload["stage"], (1, 2))
+    count = "iterations" if payload["format"] == MODEL_FORMAT else "iteration"
+    _check_count(path, what, count, payload[count])
+    if not isinstance(payload["config"], dict):
+        raise SynflairError(
+            f"{path}: {what} field 'config' is a {type(payload['config']).__name__}, "
+            "expected a mapping"
+        )
     try:
         payload["config"] = config_from_dict(payload["config"])
-    except (ValueError, TypeError) as error:
-        raise SynflairError(f"{path}: invalid stored configuration ({error})") from error
+    except (ValueError, TypeError, AttributeError) as error:
+        raise SynflairError(f"{path}: invalid stored configuration ({_one_line(error)})") from error
+    if not isinstance(payload["normalization"], dict):
+        raise SynflairError(f"{path}: {what} field 'normalization' is not a mapping")
     payload["normalization"] = InputNormalization.from_dict(
         payload["normalization"], name=f"{path}: normalization"
     )
@@ -143,6 +250,15 @@ def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
         payload["normalization"].in_channels
     ):
         raise SynflairError(f"{path}: inconsistent input channels ({channels!r})")
+    for name in ("generator", "discriminator"):
+        _check_tensors(path, name, payload[name], flat=True)
+    load_weights(path, build_generator(payload["config"]), payload["generator"], "generator")
+    load_weights(
+        path, build_discriminator(payload["config"]), payload["discriminator"], "discriminator"
+    )
+    if payload["format"] == CHECKPOINT_FORMAT:
+        for name in ("opt_generator", "opt_discriminator"):
+            _check_tensors(path, name, payload[name], flat=False)
     return payload
 
 
@@ -181,11 +297,7 @@ class ModelFile:
         return self.normalization.in_channels
 
     def _load(self, module: torch.nn.Module, state: dict, name: str) -> torch.nn.Module:
-        try:
-            module.load_state_dict(state)
-        except RuntimeError as error:
-            raise SynflairError(f"{self.path}: {name} weights do not fit ({error})") from error
-        return module.eval()
+        return load_weights(self.path, module, state, name).eval()
 
     def generator(self) -> PixelGenerator:
         """The trained generator (CPU, eval mode)."""
@@ -235,7 +347,8 @@ def save_model(
 def load_model(path: str | os.PathLike, *, allow_checkpoint: bool = False) -> ModelFile:
     """Read ``MODEL.pt`` (or, if allowed, the model inside a training checkpoint).
 
-    The generator weights are checked against the stored layout.
+    The weights are checked against the stored architecture and for
+    non-finite values (see the module docstring).
     """
     kinds = (MODEL_FORMAT, CHECKPOINT_FORMAT) if allow_checkpoint else (MODEL_FORMAT,)
     payload = _load_archive(path, kinds)
@@ -249,5 +362,4 @@ def load_model(path: str | os.PathLike, *, allow_checkpoint: bool = False) -> Mo
         payload["generator"],
         payload["discriminator"],
     )
-    model.generator()  # raises if the weights do not fit the stored layout
     return model

@@ -33,6 +33,7 @@ loader process, no host-device copies.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -168,6 +169,17 @@ class InputNormalization:
             raise SynflairError(f"{name}: invalid normalization record {mapping!r}") from error
         if rule.inputs not in INPUT_KINDS or rule.input_region not in INPUT_REGIONS:
             raise SynflairError(f"{name}: invalid normalization record {mapping!r}")
+        for key, low, high in (
+            ("input_percentile", 0.0, 100.0),
+            ("target_divisor", 0.0, math.inf),
+            ("intracranial_mean", 0.0, math.inf),
+        ):
+            value = getattr(rule, key)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (number and low < value <= high and math.isfinite(value)):
+                raise SynflairError(
+                    f"{name}: {key} is {value!r}, expected a finite number in ({low:g}, {high:g}]"
+                )
         return rule
 
     def to_dict(self) -> dict:

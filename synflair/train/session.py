@@ -265,11 +265,17 @@ def train_stage(
                 f"{checkpoint_path}: at iteration {state['iteration']}, beyond the "
                 f"{total} iterations asked for"
             )
-        generator.load_state_dict(state["generator"])
+        generator.load_state_dict(state["generator"])  # checked by load_checkpoint
         discriminator.load_state_dict(state["discriminator"])
-        trainer.load_state(state)
-        sampler_rng.set_state(state["rng"]["sampler"])
-        losses.load_state(state["log"])
+        try:
+            trainer.load_state(state)
+            sampler_rng.set_state(state["rng"]["sampler"])
+            losses.load_state(state["log"])
+        except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as error:
+            raise SynflairError(
+                f"{checkpoint_path}: unusable optimizer, sampler or loss-log state "
+                f"({' '.join(str(error).split())})"
+            ) from error
         iteration = int(state["iteration"])
         log.info("resuming stage %d from %s at iteration %d", stage, checkpoint_path, iteration)
     elif resume:

@@ -71,16 +71,106 @@ def test_flipped_bytes_are_detected(tmp_path):
         load_model(tmp_path / "bad.pt")
 
 
-def test_pickled_code_is_refused(tmp_path):
-    class Payload:
-        def __reduce__(self):
-            return (print, ("this must not run",))
+class _CreatesAFile:
+    """Unpickling this opens (creates) ``marker``: code that a model file must never run."""
 
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("container", ["torch", "pickle"])
+def test_pickled_code_is_refused_unrun(tmp_path, container):
+    marker = tmp_path / "PWNED"
+    payload = {"format": "synflair-model", "version": 1, "x": _CreatesAFile(marker)}
     path = tmp_path / "evil.pt"
-    with open(path, "wb") as handle:
-        pickle.dump({"format": "synflair-model", "x": Payload()}, handle, protocol=2)
-    with pytest.raises(SynflairError, match=r"evil\.pt: not a readable"):
-        load_model(path)
+    if container == "torch":
+        torch.save(payload, path)  # a genuine torch zip archive around the payload
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(SynflairError) as refused:
+        load_model(path, allow_checkpoint=True)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: not a synflair model file")
+    assert "could run code" in message and "\n" not in message
+    if container == "torch":
+        assert "io.open" in message  # the refused global is named
+    assert not marker.exists()
+    # the payload does run when unpickled without the safeguard: the test can fail
+    pickle.loads(pickle.dumps(_CreatesAFile(marker))).close()
+    assert marker.exists()
+
+
+def _payload(path):
+    return torch.load(path, weights_only=True)
+
+
+@pytest.mark.parametrize(
+    ("part", "key", "value"),
+    [
+        ("generator", "signal_hidden.weight", float("nan")),
+        ("generator", "suppression_out.bias", float("inf")),
+        ("discriminator", None, float("nan")),
+    ],
+)
+def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path, part, key, value):
+    _write_model(tmp_path / "model.pt")
+    payload = _payload(tmp_path / "model.pt")
+    key = key or next(iter(payload[part]))
+    payload[part][key] = payload[part][key].clone()
+    payload[part][key].view(-1)[-1] = value
+    save_archive(tmp_path / "nan.pt", payload)
+    with pytest.raises(SynflairError) as refused:
+        load_model(tmp_path / "nan.pt")
+    assert str(refused.value).startswith(f"{tmp_path / 'nan.pt'}: {part} tensor '{key}' holds 1 ")
+
+
+def test_a_diverged_checkpoint_is_refused(tmp_path):
+    _write_model(tmp_path / "model.pt")
+    payload = _payload(tmp_path / "model.pt")
+    state = {"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.full((2,), float("nan"))}}}
+    payload.update(
+        format="synflair-checkpoint",
+        iteration=3,
+        opt_generator=state,
+        opt_discriminator={"state": {}},
+        rng={"sampler": torch.Generator().get_state()},
+        log={},
+    )
+    del payload["iterations"]
+    save_archive(tmp_path / "checkpoint.pt", payload)
+    with pytest.raises(
+        SynflairError, match=r"checkpoint\.pt: opt_generator tensor 'state\.0\.exp_avg'"
+    ):
+        load_checkpoint(tmp_path / "checkpoint.pt")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("stage", 3, r"field 'stage' is 3, expected one of \(1, 2\)"),
+        ("iterations", -1, r"field 'iterations' is -1, expected a count"),
+        ("config", "tiny", r"field 'config' is a str, expected a mapping"),
+        ("config", {"generator": {"hidden": -4}}, r"invalid stored configuration"),
+        ("normalization", {"target_divisor": float("nan")}, r"target_divisor is nan"),
+        ("normalization", {"input_percentile": 0.0}, r"input_percentile is 0.0"),
+        ("generator", [1, 2], r"generator is a list, expected a state dict"),
+        ("generator", {"signal_hidden.weight": 1.0}, r"entry 'signal_hidden.weight' is a float"),
+    ],
+)
+def test_invalid_fields_name_the_file_and_field(tmp_path, field, value, message):
+    _write_model(tmp_path / "model.pt")
+    payload = _payload(tmp_path / "model.pt")
+    if field == "normalization":
+        value = {**payload["normalization"], **value}
+    payload[field] = value
+    save_archive(tmp_path / "bad.pt", payload)
+    with pytest.raises(SynflairError, match=message) as refused:
+        load_model(tmp_path / "bad.pt")
+    assert str(refused.value).startswith(str(tmp_path / "bad.pt"))
+    assert "\n" not in str(refused.value)
 
 
 def test_wrong_kind_and_incomplete_files(tmp_path):
@@ -102,7 +192,14 @@ def test_weights_that_do_not_fit_the_layout(tmp_path):
     payload = torch.load(tmp_path / "model.pt", weights_only=True)
     payload["generator"]["signal_hidden.weight"] = torch.zeros(64, 8, 1, 1)
     save_archive(tmp_path / "bad.pt", payload)
-    with pytest.raises(SynflairError, match=r"bad\.pt: generator weights do not fit"):
+    with pytest.raises(SynflairError, match=r"bad\.pt: generator weights do not fit") as refused:
+        load_model(tmp_path / "bad.pt")
+    assert "size mismatch for signal_hidden.weight" in str(refused.value)
+    assert "\n" not in str(refused.value)
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    del payload["discriminator"][next(iter(payload["discriminator"]))]
+    save_archive(tmp_path / "bad.pt", payload)
+    with pytest.raises(SynflairError, match=r"bad\.pt: discriminator weights do not fit"):
         load_model(tmp_path / "bad.pt")
 
 
