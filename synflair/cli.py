@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     except SynflairError as error:
         print(f"synflair {first.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file system refusal: name the file, not a traceback
+        where = f"{error.filename}: " if error.filename else ""
+        other = f" -> {error.filename2}" if error.filename2 else ""
+        reason = error.strerror or str(error)
+        print(f"synflair {first.command}: error: {where}{reason}{other}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from pathlib import Path
 
 import nibabel as nib
@@ -12,8 +14,58 @@ from synflair.atomic import atomic_output
 from synflair.errors import SynflairError
 
 
+def _verified_bytes(path: Path) -> bytes:
+    """The whole file, decompressed and checked (gzip CRC and length) if it is gzipped."""
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        if path.name.endswith(".gz"):
+            raise SynflairError(f"{path}: not a gzip file (expected a gzip-compressed NIfTI image)")
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except EOFError as error:
+        raise SynflairError(
+            f"{path}: truncated gzip stream ({error}); expected a complete .nii.gz file"
+        ) from error
+    except (OSError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        raise SynflairError(
+            f"{path}: corrupted gzip stream ({error}); expected an intact .nii.gz file"
+        ) from error
+
+
+def _from_bytes(path: Path, raw: bytes) -> nib.Nifti1Image:
+    """A NIfTI-1 or NIfTI-2 image from its single-file bytes, checked for length."""
+    if len(raw) < 348:
+        raise SynflairError(f"{path}: {len(raw)} bytes, too short for a NIfTI header")
+    sizes = {int.from_bytes(raw[:4], order) for order in ("little", "big")}
+    kind = nib.Nifti2Image if 540 in sizes else nib.Nifti1Image
+    if not sizes & {348, 540}:
+        raise SynflairError(f"{path}: not a NIfTI image (header size field is not 348 or 540)")
+    try:
+        image = kind.from_bytes(raw)
+    except Exception as error:  # nibabel raises several types for bad headers
+        raise SynflairError(f"{path}: not a readable NIfTI image ({error})") from error
+    header = image.header
+    offset = int(getattr(image.dataobj, "offset", 0))  # the file's vox_offset
+    n_bytes = (
+        int(np.prod(header.get_data_shape(), dtype=np.int64)) * header.get_data_dtype().itemsize
+    )
+    needed = offset + n_bytes
+    if len(raw) < needed:
+        raise SynflairError(
+            f"{path}: truncated NIfTI image: {len(raw)} bytes of data, the header "
+            f"(shape {header.get_data_shape()}, {header.get_data_dtype()}) needs {needed}"
+        )
+    return image
+
+
 def load(path: str | os.PathLike, *, ndim: int | tuple[int, ...] | None = None) -> nib.Nifti1Image:
-    """Load a NIfTI image, failing with a message that names the file.
+    """Load a NIfTI image, verified whole, failing with a message that names the file.
+
+    The whole file is read: a ``.nii.gz`` must pass gzip's CRC and length checks
+    (a flipped byte or a truncated download is refused rather than read as
+    plausible voxels), and the data must be as long as the header says. This is
+    the one NIfTI reader of synflair's commands.
 
     Parameters
     ----------
@@ -25,14 +77,20 @@ def load(path: str | os.PathLike, *, ndim: int | tuple[int, ...] | None = None) 
     Returns
     -------
     nibabel.Nifti1Image
+        Held in memory (NIfTI-2 inputs give a ``Nifti2Image``).
     """
     path = Path(path)
+    if path.is_dir():
+        raise SynflairError(f"{path}: is a folder (expected a NIfTI image file)")
     if not path.is_file():
         raise SynflairError(f"{path}: no such file (expected a NIfTI image)")
+    if not path.name.endswith((".nii", ".nii.gz")):
+        raise SynflairError(f"{path}: expected a .nii or .nii.gz file")
     try:
-        image = nib.load(str(path))
-    except Exception as error:  # nibabel raises several types for bad files
-        raise SynflairError(f"{path}: not a readable NIfTI image ({error})") from error
+        raw = _verified_bytes(path)
+    except PermissionError as error:
+        raise SynflairError(f"{path}: not readable ({error.strerror})") from error
+    image = _from_bytes(path, raw)
     if ndim is not None:
         accepted = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if image.ndim not in accepted:
@@ -58,7 +116,10 @@ def load_data(
     image : nibabel.Nifti1Image
     """
     image = load(path, ndim=ndim)
-    data = np.asarray(image.dataobj, dtype=dtype)
+    try:
+        data = np.asarray(image.dataobj, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise SynflairError(f"{path}: voxel data not readable as numbers ({error})") from error
     if finite and not np.all(np.isfinite(data)):
         bad = int(np.size(data) - np.count_nonzero(np.isfinite(data)))
         raise SynflairError(f"{path}: {bad} non-finite (NaN or inf) values; expected finite data")

@@ -1,23 +1,24 @@
 """Generate the phantom cohort into a folder, one complete subject folder at a time.
 
 Each subject is generated into a temporary sibling folder
-(``DIR/.sub-<id>.<random>.tmp``) and renamed to ``DIR/sub-<id>`` only when
-complete, so an interrupted or failed run leaves no partial subject folder; an
-existing subject folder is replaced.
+(``DIR/.sub-<id>.<host>-<pid>.<random>.tmp``, :func:`synflair.atomic.atomic_directory`)
+and renamed to ``DIR/sub-<id>`` only when complete, so an interrupted or failed
+run leaves no partial subject folder, and a rerun removes the leftovers of a
+killed one; an existing subject folder is replaced. ``DIR/subjects.tsv`` is
+written last and lists only the subjects on disk.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from synflair.atomic import write_tsv
+from synflair.atomic import atomic_directory, write_tsv
 from synflair.errors import SynflairError
 from synflair.phantom import cohort
 from synflair.phantom.presets import PRESETS, PhantomPreset, get_preset
@@ -78,23 +79,11 @@ def generate_subject(
     rng = np.random.default_rng(cohort.subject_seed(seed, subject_id))
     params = draw_subject(rng, preset, template)
     images = simulate_subject(params, preset, template)
-    out = Path(out)
-    final = out / f"sub-{subject_id}"
-    tmp = Path(tempfile.mkdtemp(prefix=f".sub-{subject_id}.", suffix=".tmp", dir=out))
-    try:
+    final = Path(out) / f"sub-{subject_id}"
+    with atomic_directory(final) as tmp:
         write_subject(
             tmp, subject_id, images, params, preset, cohort.uid_seed(seed, preset.name, subject_id)
         )
-        old = None
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".sub-{subject_id}.", suffix=".old", dir=out))
-            os.replace(final, old / final.name)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     log.info(
         "sub-%s: %d lesions, %.1f s", subject_id, len(params.lesions), time.perf_counter() - start
     )
@@ -161,15 +150,34 @@ def generate_cohort(
     """
     preset_obj, ids = _validate(n_subjects, seed, preset, only, jobs)
     out = check_output_dir(out)
+    if jobs == 1 or len(ids) == 1:
+        folders = [generate_subject(out, sid, seed, preset_obj) for sid in ids]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(ids))) as pool:
+            futures = [pool.submit(generate_subject, out, sid, seed, preset_obj) for sid in ids]
+            folders = [future.result() for future in futures]
+    write_subject_table(out, cohort.subject_splits(n_subjects))
+    return folders
+
+
+def write_subject_table(out: Path, splits: dict[str, str]) -> Path:
+    """Write ``out/subjects.tsv``: the cohort's subjects whose folders exist, with their split.
+
+    Written after the subjects, so that it never lists a subject that is not on
+    disk. Concurrent ``--only`` runs into one folder (the workflow's phantom jobs)
+    serialize on a lock of the folder, so the last writer lists every subject.
+    """
+    import fcntl
+
     import pandas as pd
 
-    splits = cohort.subject_splits(n_subjects)
-    table = pd.DataFrame({"subject": list(splits), "split": list(splits.values())})
-    write_tsv(out / "subjects.tsv", table)
-    if jobs == 1 or len(ids) == 1:
-        return [generate_subject(out, sid, seed, preset_obj) for sid in ids]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=min(jobs, len(ids))) as pool:
-        futures = [pool.submit(generate_subject, out, sid, seed, preset_obj) for sid in ids]
-        return [future.result() for future in futures]
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        present = [sid for sid in splits if (out / f"sub-{sid}").is_dir()]
+        table = pd.DataFrame({"subject": present, "split": [splits[s] for s in present]})
+        return write_tsv(out / "subjects.tsv", table)
+    finally:
+        os.close(fd)  # releases the lock

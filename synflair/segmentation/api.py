@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from synflair.atomic import atomic_outputs
 from synflair.errors import SynflairError
 from synflair.nifti import load_data, load_mask, save
 from synflair.registration.backend import resolve_backend
@@ -235,12 +235,8 @@ def segment(
 
 
 def _write_all(paths: dict[str, Path], labels, probabilities, image) -> None:
-    """Write all outputs into a temporary directory beside them, then move them into place."""
-    out_dir = paths["dseg"].parent
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".segment-", dir=out_dir))
-    try:
-        staged = {key: staging / path.name for key, path in paths.items()}
+    """Write all outputs to temporaries beside them, then rename them into place together."""
+    with atomic_outputs(paths) as staged:
         save(
             labels,
             image.affine,
@@ -251,7 +247,3 @@ def _write_all(paths: dict[str, Path], labels, probabilities, image) -> None:
         )
         for k, name in enumerate(CLASSES):
             save(probabilities[k], image.affine, staged[name], header=image.header)
-        for key, path in paths.items():
-            os.replace(staged[key], path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

@@ -207,7 +207,8 @@ def test_only_gives_the_same_bytes(ci_cohort, tmp_path):
         a, _ = _truth(ci_cohort, "ph02", key)
         b, _ = _truth(tmp_path, "ph02", key)
         assert np.array_equal(a, b), key
-    assert (tmp_path / "subjects.tsv").read_bytes() == (ci_cohort / "subjects.tsv").read_bytes()
+    # subjects.tsv lists the subjects on disk, with their split in the whole cohort
+    assert (tmp_path / "subjects.tsv").read_text() == "subject\tsplit\nph02\ttest\n"
     # The subject does not depend on the cohort size; a different seed changes it.
     other = tmp_path / "other"
     generate_cohort(other, 1, 12, "ci")
@@ -235,7 +236,7 @@ def test_failure_leaves_no_partial_subject(tmp_path, monkeypatch):
     monkeypatch.setattr(output, "write_subject", broken)
     with pytest.raises(OSError, match="disk full"):
         generate_cohort(tmp_path, 2, 11, "ci", only=["ph01"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["subjects.tsv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -285,3 +286,24 @@ def test_cli_errors_are_one_line(tmp_path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("synflair phantom: error:"), lines
     assert not any(p.name.startswith("sub-") for p in tmp_path.rglob("*"))
+
+
+def test_rerun_removes_the_folder_of_a_killed_generation(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    killed = (
+        "import os, signal, sys\n"
+        "from synflair.atomic import atomic_directory\n"
+        "with atomic_directory(sys.argv[1]) as tmp:\n"
+        "    (tmp / 'dicom').mkdir()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", killed, str(tmp_path / "sub-ph01")], check=False)
+    assert run.returncode == -signal.SIGKILL
+    (left,) = tmp_path.iterdir()
+    assert left.name.startswith(".sub-ph01.") and left.name.endswith(".tmp")
+    generate_cohort(tmp_path, 2, 11, "ci", only=["ph01"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub-ph01", "subjects.tsv"]
+    assert (tmp_path / "subjects.tsv").read_text() == "subject\tsplit\nph01\ttrain\n"
