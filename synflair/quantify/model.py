@@ -22,7 +22,10 @@ non-positive amplitude) are not ``valid``. Every map is exactly 0 outside
 second pass refits T1, T2 and PD with B1 fixed to a smooth field made from the
 per-voxel B1 of parenchyma (:mod:`synflair.quantify.b1`): B1 varies slowly in
 space, and knowing it roughly halves the T1 variance (Cramér-Rao bound:
-6.6 % -> 3.7 % in WM at SNR 40; :mod:`synflair.quantify.precision`).
+6.6 % -> 3.7 % in WM at SNR 40; :mod:`synflair.quantify.precision`). Far from
+any parenchyma (a large CSF space or lesion) the field is extrapolated from the
+smoothed per-voxel B1 of the other valid voxels there; ``MDMEFit.b1_extrapolated``
+marks those voxels.
 
 **Bounds.** T1, T2 and B1 are clipped to ``FitSettings`` bounds (a CSF voxel
 whose second echo is, through noise, brighter than its first gets the upper T2
@@ -55,7 +58,7 @@ from scipy import ndimage
 
 from synflair.errors import SynflairError
 from synflair.physics import MDMEProtocol
-from synflair.quantify.b1 import smooth_b1
+from synflair.quantify.b1 import b1_field
 from synflair.quantify.settings import FitSettings, available_threads
 from synflair.quantify.sidecar import COMPONENTS
 from synflair.quantify.solver import RecoveryGrid, fit_chunk
@@ -203,6 +206,7 @@ class MDMEModel:
         del rows
         out, ok = self._solve(s1, s2)
         shape = signals.shape[:-1]
+        extrapolated = np.zeros(shape, dtype=bool)
 
         def scatter(values, dtype=np.float32):
             full = np.zeros(shape, dtype=dtype)
@@ -216,12 +220,28 @@ class MDMEModel:
             lo, hi = self.settings.b1_weight_t2
             reliable &= (t2 >= lo) & (t2 <= hi)
             if reliable.any():
-                field = smooth_b1(scatter(out["b1"]), scatter(reliable), voxel_size, smoothing)
+                # fallback far from parenchyma: valid voxels whose B1 is not at its bounds
+                lo, hi = self.settings.b1_bounds
+                others = ok & (out["b1"] > lo) & (out["b1"] < hi)
+                smooth = b1_field(
+                    scatter(out["b1"]),
+                    scatter(reliable),
+                    voxel_size,
+                    smoothing,
+                    fallback_weights=scatter(others),
+                )
+                extrapolated = smooth.extrapolated & fitted
                 r1_init = 1.0 / np.where(ok, t1, 1000.0)
-                out, ok = self._solve(s1, s2, b1_fixed=field[fitted], r1_init=r1_init)
+                out, ok = self._solve(s1, s2, b1_fixed=smooth.field[fitted], r1_init=r1_init)
         maps = {key: scatter(values) for key, values in out.items()}
         valid = scatter(ok, dtype=bool)
-        return MDMEFit(self, valid=valid, **maps, pd_reference=self._pd_reference(maps, valid))
+        return MDMEFit(
+            self,
+            valid=valid,
+            **maps,
+            pd_reference=self._pd_reference(maps, valid),
+            b1_extrapolated=extrapolated,
+        )
 
     def _solve(self, s1, s2, b1_fixed=None, r1_init=None):
         """Run :func:`~synflair.quantify.solver.fit_chunk` over chunks, in threads."""
@@ -291,11 +311,14 @@ class MDMEFit:
     Every map is 0 where ``valid`` is False.
     """
 
-    def __init__(self, model, *, t1, t2, m0, b1, valid, pd_reference: float):
+    def __init__(self, model, *, t1, t2, m0, b1, valid, pd_reference: float, b1_extrapolated=None):
         self.model = model
         self._t1, self._t2, self._m0, self._b1 = t1, t2, m0, b1
         self._valid = valid
         self.pd_reference = float(pd_reference)
+        self._b1_extrapolated = (
+            np.zeros(valid.shape, dtype=bool) if b1_extrapolated is None else b1_extrapolated
+        )
 
     @property
     def t1(self) -> np.ndarray:
@@ -321,6 +344,15 @@ class MDMEFit:
     def b1(self) -> np.ndarray:
         """Ratio of the actual to the nominal flip angles."""
         return self._b1
+
+    @property
+    def b1_extrapolated(self) -> np.ndarray:
+        """Boolean mask of the fitted voxels whose smooth B1 was extrapolated.
+
+        Voxels too far from parenchyma for the smoothing kernel (support below
+        :data:`synflair.quantify.b1.MIN_SUPPORT`); all False without smoothing.
+        """
+        return self._b1_extrapolated
 
     @property
     def r1(self) -> np.ndarray:

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
-from quantify_sim import TISSUES, simulate
+from quantify_sim import TISSUES, mixture, simulate
+from scipy import ndimage
 
 from synflair.errors import SynflairError
 from synflair.physics import MDME_PAPER
-from synflair.quantify.b1 import smooth_b1
+from synflair.quantify.b1 import b1_field, smooth_b1
 from synflair.quantify.model import FitSettings, MDMEModel
 
 SMOOTH = FitSettings(pd_reference=1.0, b1_smoothing_mm=10.0)
@@ -80,3 +81,90 @@ def test_smoothing_needs_3d_images_and_voxel_size():
         MDMEModel(MDME_PAPER, settings=SMOOTH).fit(data[0], voxel_size=(1, 1, 1))
     with pytest.raises(ValueError, match="b1_smoothing_mm"):
         FitSettings(b1_smoothing_mm=-1)
+
+
+VOXEL = (2.0, 2.0, 5.0)
+
+
+def far_region_exam(rng, shape=(110, 80, 4), region_mm=120.0):
+    """MDME magnitudes of an exam whose last ``region_mm`` along x hold only CSF and a lesion.
+
+    Parenchyma (WM/GM blobs) fills the rest; B1 is a smooth centre-bright field
+    with a gradient (0.93-1.09), so that the parenchyma's mean B1 is wrong far away.
+    Returns the signals, the true B1, the fractions and the region mask.
+    """
+    axes = [(np.arange(n) + 0.5) * v for n, v in zip(shape, VOXEL, strict=True)]
+    x, y, _ = np.meshgrid(*axes, indexing="ij")
+    far = x >= x.max() - region_mm
+    blobs = ndimage.gaussian_filter(rng.standard_normal(shape), (3, 3, 0.5)) > 0
+    lesion = far & (np.hypot(x - (x.max() - 60.0), y - y.mean()) < 25.0)
+    labels = {"WM": ~far & blobs, "GM": ~far & ~blobs, "CSF": far & ~lesion, "lesion": lesion}
+    fractions = {
+        k: ndimage.gaussian_filter(v.astype(float), (0.7, 0.7, 0)) for k, v in labels.items()
+    }
+    cx, cy = x.mean(), y.mean()
+    r2 = (x - cx) ** 2 + (y - cy) ** 2
+    b1 = 0.93 + 0.15 * np.exp(-r2 / (2 * 70.0**2)) + 0.0008 * (x - cx) - 0.0005 * (y - cy)
+    return np.abs(mixture(rng, fractions, b1=b1)), b1, fractions, far
+
+
+def test_b1_far_from_parenchyma_is_extrapolated_not_the_mean():
+    """A 120 mm CSF/lesion region: smooth B1 there is as good as B1 per voxel (or better).
+
+    Measured (seeds 0-2): 90th percentile of the B1 error in the region 11.5 % with
+    the mean as the fallback (the former behaviour: CSF T1 then hits its 8000 ms
+    bound), 2.0 % with B1 per voxel, 0.4 % now; median CSF T1 error 7.4 % per
+    voxel, 4.8 % now.
+    """
+    rng = np.random.default_rng(0)
+    signals, b1, fractions, far = far_region_exam(rng)
+    free = MDMEModel(MDME_PAPER, settings=FitSettings(pd_reference=1.0)).fit(signals)
+    smooth = MDMEModel(MDME_PAPER, settings=SMOOTH).fit(signals, voxel_size=VOXEL)
+    csf = far & (fractions["CSF"] > 0.99)
+    region = far & free.valid
+
+    def b1_p90(field):
+        return np.percentile(np.abs(field / b1 - 1)[region], 90)
+
+    def csf_t1_median(fit):  # an invalid fit counts as a 100 % error
+        return np.median(np.abs(np.where(fit.valid, fit.t1, 0.0) / 4000.0 - 1)[csf])
+
+    # the former fallback, the weighted mean of the parenchyma: far off
+    reliable = free.valid & (free.t1 > 700) & (free.t1 < 1600) & (free.t2 > 60) & (free.t2 < 120)
+    mean_fallback = b1_field(free.b1, reliable, VOXEL, 10.0).field
+    assert b1_p90(mean_fallback) > 0.08
+    assert b1_p90(free.b1) < 0.025  # per voxel: unbiased, noisy
+    assert b1_p90(smooth.b1) < 0.006  # now: better than per voxel
+    assert csf_t1_median(smooth) < 0.055 < 0.07 < csf_t1_median(free)
+    assert smooth.valid[csf].mean() > 0.99
+    # the lesion is right too (T1 1300 ms), and parenchyma B1 is as before
+    lesion = far & (fractions["lesion"] > 0.99)
+    assert np.median(np.abs(smooth.t1[lesion] / 1300.0 - 1)) < 0.03
+    parenchyma = ~far & smooth.valid
+    assert np.percentile(np.abs(smooth.b1 / b1 - 1)[parenchyma], 90) < 0.01
+    # the extrapolated voxels are recorded: the region beyond the kernel's reach, nothing else
+    distance = ndimage.distance_transform_edt(far, sampling=VOXEL)
+    flagged = smooth.b1_extrapolated
+    assert flagged[far & (distance > 15.0) & smooth.valid].all()
+    assert not flagged[~far].any()
+    assert not free.b1_extrapolated.any()
+
+
+def test_b1_field_support_and_fallback():
+    shape = (60, 20, 3)
+    b1 = np.where(np.arange(shape[0])[:, None, None] < 20, 1.0, 1.2) * np.ones(shape)
+    weights = np.zeros(shape, bool)
+    weights[:20] = True
+    with_mean = b1_field(b1, weights, (2.0, 2.0, 5.0), 10.0)
+    # the image's edges are no lack of support: whole inside the weighted block
+    assert with_mean.support[:12].min() > 0.99 and with_mean.support[40:].max() < 1e-4
+    np.testing.assert_allclose(with_mean.field[45:], 1.0, atol=1e-6)  # the mean of the weighted
+    fallback = b1_field(b1, weights, (2.0, 2.0, 5.0), 10.0, fallback_weights=~weights)
+    np.testing.assert_allclose(fallback.field[35:], 1.2, atol=1e-3)
+    np.testing.assert_allclose(fallback.field[:12], 1.0, atol=1e-3)
+    np.testing.assert_array_equal(fallback.extrapolated, fallback.support < 0.01)
+    assert fallback.extrapolated[30:].all() and not fallback.extrapolated[:22].any()
+    with pytest.raises(ValueError, match="min_support"):
+        b1_field(b1, weights, (2.0, 2.0, 5.0), 10.0, min_support=0.0)
+    with pytest.raises(ValueError, match="fallback_weights"):
+        b1_field(b1, weights, (2.0, 2.0, 5.0), 10.0, fallback_weights=weights[:-1])
