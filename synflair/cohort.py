@@ -7,11 +7,20 @@ folder(s), ``;``-separated), ``flair`` (conventional FLAIR DICOM folder),
 ``vendor_flair``, ``vendor_t1w``, ``vendor_mask``. Relative paths are relative
 to the sheet's folder. :func:`read_sheet` checks what a JSON schema cannot:
 unique subjects, folders that exist, and both splits present.
+
+Folder names may hold any character a file system allows (apostrophes, spaces,
+``$``, backticks; ``;`` except in the ``mdme`` column, where it separates
+folders): the workflow passes them to its jobs shell-quoted. The one exception
+is a ``{name}`` pattern, which Snakemake reads as a wildcard in every input
+path; such a path is refused with the row and column.
+:func:`check_config_references` checks that the config's paths and subject
+names exist.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +38,10 @@ SHEET_COLUMNS = (
     "vendor_mask",
 )
 OPTIONAL_FOLDERS = ("vendor_flair", "vendor_t1w", "vendor_mask")
+#: A subject label: BIDS label characters only (it becomes part of file names and job names).
+SUBJECT_LABEL = re.compile(r"[A-Za-z0-9]+")
+#: What Snakemake reads as a wildcard in an input path (snakemake.io.WILDCARD_REGEX, simplified).
+_WILDCARD = re.compile(r"\{\s*[.\w]+\s*(,[^{}]*)?\}")
 
 
 @dataclass(frozen=True)
@@ -102,8 +115,11 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
         if schema is not None:
             check_against_schema({k: v for k, v in row.items() if v != ""}, schema, what=where)
         label = row["subject"].strip().removeprefix("sub-")
-        if not label.isalnum():
-            raise SynflairError(f"{where}: subject {label!r} must be letters and digits only")
+        if not SUBJECT_LABEL.fullmatch(label):
+            raise SynflairError(
+                f"{where}: column 'subject': {label!r} is invalid; expected ASCII letters and "
+                "digits only (a BIDS label)"
+            )
         split = row["split"].strip()
         if split not in ("train", "test"):
             raise SynflairError(f"{where}: split must be 'train' or 'test', not {split!r}")
@@ -154,7 +170,58 @@ def phantom_subjects(root: str, n: int) -> list[Subject]:
     ]
 
 
+def check_input_path(path: str, where: str) -> None:
+    """Refuse a path that Snakemake would read as holding a ``{wildcard}``."""
+    match = _WILDCARD.search(path)
+    if match:
+        raise SynflairError(
+            f"{where}: {path!r} contains {match.group()!r}, which Snakemake reads as a wildcard; "
+            "expected a path without '{name}' (rename the folder or file)"
+        )
+
+
+def check_config_references(config: dict, subjects) -> None:
+    """Check that the config's files exist and its subject names are in the cohort.
+
+    Parameters
+    ----------
+    config : dict
+        The workflow configuration (already valid against its schema).
+    subjects : iterable of str
+        The cohort's subject labels (without ``sub-``).
+
+    Raises
+    ------
+    SynflairError
+        Naming the config key: ``training.preset`` missing, a ``lesions.override``
+        entry naming no subject or a missing file, ``report.representative``
+        naming no subject.
+    """
+    subjects = set(subjects)
+    preset = config["training"]["preset"]
+    check_input_path(preset, "config key 'training.preset'")
+    if not Path(preset).is_file():
+        raise SynflairError(
+            f"config key 'training.preset': {preset} does not exist (expected a training YAML)"
+        )
+    for label, path in config["lesions"]["override"].items():
+        key = f"config key 'lesions.override.{label}'"
+        if label.removeprefix("sub-") not in subjects:
+            raise SynflairError(f"{key}: no such subject; expected one of {sorted(subjects)}")
+        check_input_path(path, key)
+        if not Path(path).is_file():
+            raise SynflairError(f"{key}: {path} does not exist (expected a NIfTI lesion mask)")
+    representative = config["report"]["representative"]
+    for label in [representative] if isinstance(representative, str) else representative or []:
+        if label.removeprefix("sub-") not in subjects:
+            raise SynflairError(
+                f"config key 'report.representative': no subject {label!r}; "
+                f"expected one of {sorted(subjects)}"
+            )
+
+
 def _existing(base: Path, value: str, where: str, column: str, *, directory: bool) -> str:
+    check_input_path(value.strip(), f"{where}: column '{column}'")
     candidate = Path(value.strip())
     if not candidate.is_absolute():
         candidate = base / candidate

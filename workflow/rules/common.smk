@@ -13,7 +13,11 @@ os.environ.update(
     )
 )
 
-from synflair.cohort import phantom_subjects, read_sheet  # noqa: E402
+from synflair.cohort import (  # noqa: E402
+    check_config_references,
+    phantom_subjects,
+    read_sheet,
+)
 from synflair.errors import SynflairError  # noqa: E402
 from synflair.schema import check_against_schema, load_schema  # noqa: E402
 
@@ -34,33 +38,8 @@ def _load_subjects():
     return read_sheet(config["sheet"], load_schema(SCHEMAS / "subjects.schema.yaml"))
 
 
-def _check_config(subjects):
-    preset = Path(config["training"]["preset"])
-    if not preset.is_file():
-        raise SynflairError(
-            f"config key 'training.preset': {preset} does not exist (expected a training YAML)"
-        )
-    for label, path in config["lesions"]["override"].items():
-        if label.removeprefix("sub-") not in subjects:
-            raise SynflairError(
-                f"config key 'lesions.override.{label}': no such subject"
-            )
-        if not Path(path).is_file():
-            raise SynflairError(
-                f"config key 'lesions.override.{label}': {path} does not exist"
-            )
-    representative = config["report"]["representative"]
-    for label in (
-        [representative] if isinstance(representative, str) else representative or []
-    ):
-        if SUBJECTS.get(label.removeprefix("sub-"), None) is None:
-            raise SynflairError(
-                f"config key 'report.representative': no subject {label!r}"
-            )
-
-
 SUBJECTS = {s.subject: s for s in _load_subjects()}
-_check_config(SUBJECTS)
+check_config_references(config, SUBJECTS)
 TRAIN = sorted(s for s, v in SUBJECTS.items() if v.split == "train")
 TEST = sorted(s for s, v in SUBJECTS.items() if v.split == "test")
 IS_PHANTOM = config["cohort"] == "phantom"
@@ -96,12 +75,24 @@ def get_flair_dicom(wildcards):
     return SUBJECTS[wildcards.subject].flair
 
 
+# Shell commands quote every interpolated value ({input:q}, {params.x:q}; a list is quoted
+# item by item), so that sheet paths reach the jobs as data, whatever characters they hold.
+# Optional arguments are lists of command-line words: [] or ["--option", value].
+
+
 def mdme_folders(wildcards):
-    return " ".join(f"'{p}'" for p in SUBJECTS[wildcards.subject].mdme)
+    """The MDME DICOM folder(s) of a subject (a list: one command-line word each)."""
+    return list(SUBJECTS[wildcards.subject].mdme)
 
 
 def flair_folder(wildcards):
     return SUBJECTS[wildcards.subject].flair
+
+
+def delay_argument():
+    """``--delay-attribute NAME`` (config ``conversion.delay_attribute``), or nothing."""
+    name = config["conversion"]["delay_attribute"]
+    return ["--delay-attribute", name] if name else []
 
 
 def get_lesion_truth(wildcards):
@@ -187,7 +178,7 @@ def lesion_transform_input(wildcards):
 
 
 def transform_argument(wildcards, input):
-    return f"--transform '{input.transform[0]}'" if input.transform else ""
+    return ["--transform", input.transform[0]] if input.transform else []
 
 
 def lesion_override_input(wildcards):
@@ -199,7 +190,7 @@ def lesion_override_input(wildcards):
 def override_argument(wildcards):
     """A user-supplied reference lesion mask replaces the conventional FLAIR's map."""
     path = lesion_override(wildcards) if wildcards.image == "conventional" else ""
-    return f"--override '{path}'" if path else ""
+    return ["--override", path] if path else []
 
 
 def report_inputs(wildcards):

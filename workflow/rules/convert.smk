@@ -12,16 +12,13 @@ rule convert_mdme:
     conda:
         "../../envs/dicom.yaml"
     params:
-        folders=lambda wc: mdme_folders(wc),
+        folders=mdme_folders,
         component=config["conversion"]["mdme_component"],
-        delay=(
-            f"--delay-attribute {config['conversion']['delay_attribute']}"
-            if config["conversion"]["delay_attribute"]
-            else ""
-        ),
+        delay=delay_argument(),
     shell:
-        "python -m synflair dicom2nifti --kind mdme --dicom {params.folders} --out {output.nii} "
-        "--component {params.component} {params.delay} > {log} 2>&1"
+        "python -m synflair dicom2nifti --kind mdme --dicom {params.folders:q} "
+        "--out {output.nii:q} --component {params.component:q} {params.delay:q} "
+        "> {log:q} 2>&1"
 
 
 rule convert_flair:
@@ -35,10 +32,10 @@ rule convert_flair:
     conda:
         "../../envs/dicom.yaml"
     params:
-        folder=lambda wc: flair_folder(wc),
+        folder=flair_folder,
     shell:
-        "python -m synflair dicom2nifti --kind standard --dicom '{params.folder}' "
-        "--out {output.nii} > {log} 2>&1"
+        "python -m synflair dicom2nifti --kind standard --dicom {params.folder:q} "
+        "--out {output.nii:q} > {log:q} 2>&1"
 
 
 rule convert_vendor:
@@ -54,5 +51,5 @@ rule convert_vendor:
     conda:
         "../../envs/dicom.yaml"
     shell:
-        "python -m synflair dicom2nifti --kind standard --dicom '{input}' "
-        "--out {output.nii} > {log} 2>&1"
+        "python -m synflair dicom2nifti --kind standard --dicom {input:q} "
+        "--out {output.nii:q} > {log:q} 2>&1"

@@ -18,18 +18,23 @@ rule evaluate_metrics:
     conda:
         "../../envs/evaluation.yaml"
     params:
-        images=lambda wc, input: " ".join(
-            f"--image {name}={path}" for name, path in zip(IMAGES, input.images)
-        ),
-        lesions=lambda wc, input: " ".join(
-            f"--lesions {name}={path}"
+        # command-line words: --image NAME=PATH ..., each quoted by {params.images:q}
+        images=lambda wc, input: [
+            word
+            for name, path in zip(IMAGES, input.images)
+            for word in ("--image", f"{name}={path}")
+        ],
+        lesions=lambda wc, input: [
+            word
             for name, path in zip([*IMAGES, "conventional"], input.lesions)
-        ),
+            for word in ("--lesions", f"{name}={path}")
+        ],
         peak=config["metrics"]["peak"],
     shell:
-        "python -m synflair metrics --subject {wildcards.subject} --reference {input.reference} "
-        "{params.images} --mask {input.mask} --dseg {input.dseg} {params.lesions} "
-        "--peak {params.peak} --out {output} > {log} 2>&1"
+        "python -m synflair metrics --subject {wildcards.subject:q} "
+        "--reference {input.reference:q} {params.images:q} --mask {input.mask:q} "
+        "--dseg {input.dseg:q} {params.lesions:q} --peak {params.peak:q} --out {output:q} "
+        "> {log:q} 2>&1"
 
 
 rule evaluate_stats:
@@ -51,8 +56,8 @@ rule evaluate_stats:
         out=lambda wildcards, output: Path(output.table).parent,
         scaling=config["metrics"]["scaling"],
     shell:
-        "python -m synflair stats --metrics {input} --out-dir {params.out} "
-        "--scaling {params.scaling} > {log} 2>&1"
+        "python -m synflair stats --metrics {input:q} --out-dir {params.out:q} "
+        "--scaling {params.scaling:q} > {log:q} 2>&1"
 
 
 rule evaluate_truth:

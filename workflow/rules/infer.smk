@@ -20,5 +20,5 @@ rule infer_dl_flair:
     resources:
         gpu=1,
     shell:
-        "python -m synflair infer --model {input.model} --mdme {input.mdme} "
-        "--mask {input.mask} --out {output} > {log} 2>&1"
+        "python -m synflair infer --model {input.model:q} --mdme {input.mdme:q} "
+        "--mask {input.mask:q} --out {output:q} > {log:q} 2>&1"

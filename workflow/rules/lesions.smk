@@ -24,7 +24,7 @@ rule lesions_segment:
         override=override_argument,
         transform=transform_argument,
     shell:
-        "python -m synflair lesions --flair {input.flair} --mask {input.mask} "
-        "--gm {input.seg[0]} --wm {input.seg[1]} --csf {input.seg[2]} {params.override} "
-        "{params.transform} "
-        "--out {output.mask} --belief-out {output.belief} > {log} 2>&1"
+        "python -m synflair lesions --flair {input.flair:q} --mask {input.mask:q} "
+        "--gm {input.seg[0]:q} --wm {input.seg[1]:q} --csf {input.seg[2]:q} "
+        "{params.override:q} {params.transform:q} "
+        "--out {output.mask:q} --belief-out {output.belief:q} > {log:q} 2>&1"

@@ -14,5 +14,6 @@ rule phantom_subject:
         subjects=config["phantom"]["subjects"],
         seed=config["phantom"]["seed"],
     shell:
-        "python -m synflair phantom --out {params.root} --subjects {params.subjects} "
-        "--seed {params.seed} --preset {params.preset} --only {wildcards.subject} > {log} 2>&1"
+        "python -m synflair phantom --out {params.root:q} --subjects {params.subjects:q} "
+        "--seed {params.seed:q} --preset {params.preset:q} --only {wildcards.subject:q} "
+        "> {log:q} 2>&1"

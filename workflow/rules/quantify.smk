@@ -33,10 +33,11 @@ rule quantify_maps:
         t1w_tr=QUANT["synthetic_t1w"]["tr"],
         t1w_te=QUANT["synthetic_t1w"]["te"],
     shell:
-        "python -m synflair quantify --mdme {input.mdme} --out {params.out} "
-        "--prefix sub-{wildcards.subject} "
-        "--flair-tr {params.flair_tr} --flair-te {params.flair_te} --flair-ti {params.flair_ti} "
-        "--t1w-tr {params.t1w_tr} --t1w-te {params.t1w_te} > {log} 2>&1"
+        "python -m synflair quantify --mdme {input.mdme:q} --out {params.out:q} "
+        "--prefix sub-{wildcards.subject:q} "
+        "--flair-tr {params.flair_tr:q} --flair-te {params.flair_te:q} "
+        "--flair-ti {params.flair_ti:q} "
+        "--t1w-tr {params.t1w_tr:q} --t1w-te {params.t1w_te:q} > {log:q} 2>&1"
 
 
 rule quantify_csf_suppress:
@@ -51,13 +52,13 @@ rule quantify_csf_suppress:
     conda:
         "../../envs/quantify.yaml"
     params:
-        ir_index=" ".join(str(i) for i in config["preprocess"]["ir_index"]),
-        t2_index=" ".join(str(i) for i in config["preprocess"]["t2_index"]),
+        ir_index=config["preprocess"]["ir_index"],
+        t2_index=config["preprocess"]["t2_index"],
         ir_threshold=config["preprocess"]["ir_threshold"],
         t2_threshold=config["preprocess"]["t2_threshold"],
     shell:
-        "python -m synflair preprocess --flair {input.flair} --mdme {input.mdme} "
-        "--out {output.target} --mask-out {output.mask} "
-        "--ir-index {params.ir_index} --t2-index {params.t2_index} "
-        "--ir-threshold {params.ir_threshold} --t2-threshold {params.t2_threshold} "
-        "> {log} 2>&1"
+        "python -m synflair preprocess --flair {input.flair:q} --mdme {input.mdme:q} "
+        "--out {output.target:q} --mask-out {output.mask:q} "
+        "--ir-index {params.ir_index:q} --t2-index {params.t2_index:q} "
+        "--ir-threshold {params.ir_threshold:q} --t2-threshold {params.t2_threshold:q} "
+        "> {log:q} 2>&1"

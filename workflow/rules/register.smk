@@ -18,5 +18,6 @@ rule register_flair:
         dof=config["registration"]["dof"],
     shell:
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair register "
-        "--moving {input.moving} --fixed {input.fixed} --out {output.image} "
-        "--transform {output.xfm} --backend {params.backend} --dof {params.dof} > {log} 2>&1"
+        "--moving {input.moving:q} --fixed {input.fixed:q} --out {output.image:q} "
+        "--transform {output.xfm:q} --backend {params.backend:q} --dof {params.dof:q} "
+        "> {log:q} 2>&1"
