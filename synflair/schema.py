@@ -4,11 +4,14 @@ Snakemake's ``validate`` reports a violation with the whole schema printed
 after it; a user needs the key. :func:`check_against_schema` runs the same
 JSON-schema check first and raises one :class:`~synflair.errors.SynflairError`
 per problem that names the config key (``config key 'phantom.subjects'``) or
-the sheet row, the offending value, and what was expected.
+the sheet row, the offending value, and what was expected. Numbers must be
+finite: YAML's ``.nan`` and ``.inf`` pass a JSON-schema ``minimum`` (every
+comparison with NaN is false), so they are refused here.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -58,13 +61,30 @@ def _describe(error) -> str:
         "enum": lambda v: f"one of {v}",
         "minimum": lambda v: f"a number >= {v}",
         "exclusiveMinimum": lambda v: f"a number > {v}",
+        "maximum": lambda v: f"a number <= {v}",
+        "exclusiveMaximum": lambda v: f"a number < {v}",
         "pattern": lambda v: f"a string matching {v}",
         "minItems": lambda v: f"at least {v} item(s)",
         "maxItems": lambda v: f"at most {v} item(s)",
+        "uniqueItems": lambda v: "different items",
     }.get(error.validator)
     wanted = expected(error.validator_value) if expected else error.message
+    if schema.get("description"):
+        wanted += f" ({schema['description']})"
     key = where or "<top level>"
     return f"config key '{key}': {error.instance!r} is invalid; expected {wanted}"
+
+
+def _non_finite(instance, path=()):
+    """Yield ``(path, value)`` of every NaN or infinite float in a nested dict/list."""
+    if isinstance(instance, float) and not math.isfinite(instance):
+        yield path, instance
+    elif isinstance(instance, dict):
+        for key, value in instance.items():
+            yield from _non_finite(value, (*path, key))
+    elif isinstance(instance, list):
+        for index, value in enumerate(instance):
+            yield from _non_finite(value, (*path, index))
 
 
 def check_against_schema(instance: Any, schema: dict, *, what: str = "config") -> None:
@@ -83,15 +103,20 @@ def check_against_schema(instance: Any, schema: dict, *, what: str = "config") -
     Raises
     ------
     SynflairError
-        Listing the problems, one per line, each naming its key.
+        Listing the problems on one line, ``;``-separated, each naming its key.
     """
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path)))
-    if not errors:
-        return
     lines = [_describe(e) for e in errors]
+    lines += [
+        f"config key '{dotted(path) or '<top level>'}': {value!r} is invalid; "
+        "expected a finite number"
+        for path, value in _non_finite(instance)
+    ]
+    if not lines:
+        return
     message = "; ".join(dict.fromkeys(lines))
     if what != "config":
         message = f"{what}: " + message.replace("config key", "column")

@@ -42,20 +42,32 @@ def _fails_before_any_job(workdir, result, *needles):
     assert not (workdir / "resources").exists()
 
 
-def test_unknown_key(workflow_dir):
-    path = _config_file(workflow_dir, **{"registration.dofs": 6})
+@pytest.mark.parametrize(
+    "changes, needles",
+    [
+        ({"registration.dofs": 6}, ["unknown config key 'registration.dofs'"]),
+        (
+            {"phantom.subjects": "many"},
+            ["config key 'phantom.subjects': 'many' is invalid; expected a value of type integer"],
+        ),
+        # a shell command in a value that reaches a job: refused before any job runs
+        (
+            {"conversion.delay_attribute": "TriggerTime;touch X"},
+            ["config key 'conversion.delay_attribute': 'TriggerTime;touch X'", "DICOM keyword"],
+        ),
+        # the CSF-suppression image numbers: 1-8, refused here rather than at job time
+        (
+            {"preprocess.ir_index": [5, 99]},
+            ["config key 'preprocess.ir_index[1]': 99 is invalid; expected a number <= 8"],
+        ),
+    ],
+    ids=["unknown-key", "wrong-type", "delay-attribute-injection", "ir-index-range"],
+)
+def test_invalid_config_value(workflow_dir, changes, needles):
+    path = _config_file(workflow_dir, **changes)
     result = snakemake(workflow_dir, "--cores", "1", "--configfile", str(path))
-    _fails_before_any_job(workflow_dir, result, "unknown config key 'registration.dofs'")
-
-
-def test_wrong_type(workflow_dir):
-    path = _config_file(workflow_dir, **{"phantom.subjects": "many"})
-    result = snakemake(workflow_dir, "--cores", "1", "--configfile", str(path))
-    _fails_before_any_job(
-        workflow_dir,
-        result,
-        "config key 'phantom.subjects': 'many' is invalid; expected a value of type integer",
-    )
+    _fails_before_any_job(workflow_dir, result, *needles)
+    assert not (workflow_dir / "X").exists()
 
 
 def test_missing_training_preset(workflow_dir):
