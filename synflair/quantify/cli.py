@@ -170,6 +170,15 @@ def quantify_file(
         time.perf_counter() - start,
         fit.pd_reference,
     )
+    extrapolated = int(np.count_nonzero(fit.b1_extrapolated & fit.valid))
+    if extrapolated:  # the record of synflair.quantify.b1's extrapolation
+        log.info(
+            "%s: B1 extrapolated (too far from parenchyma) in %d of %d valid voxels (%.2f %%)",
+            mdme_path.name,
+            extrapolated,
+            int(np.count_nonzero(fit.valid)),
+            100.0 * extrapolated / max(1, int(np.count_nonzero(fit.valid))),
+        )
     pd = fit.pd
     arrays = {
         "T1map": fit.t1,

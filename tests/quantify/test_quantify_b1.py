@@ -1,11 +1,17 @@
+import json
+import logging
+import re
+
 import numpy as np
 import pytest
 from quantify_sim import TISSUES, mixture, simulate
 from scipy import ndimage
 
 from synflair.errors import SynflairError
+from synflair.nifti import save
 from synflair.physics import MDME_PAPER
 from synflair.quantify.b1 import b1_field, smooth_b1
+from synflair.quantify.cli import quantify_file
 from synflair.quantify.model import FitSettings, MDMEModel
 
 SMOOTH = FitSettings(pd_reference=1.0, b1_smoothing_mm=10.0)
@@ -168,3 +174,23 @@ def test_b1_field_support_and_fallback():
         b1_field(b1, weights, (2.0, 2.0, 5.0), 10.0, min_support=0.0)
     with pytest.raises(ValueError, match="fallback_weights"):
         b1_field(b1, weights, (2.0, 2.0, 5.0), 10.0, fallback_weights=weights[:-1])
+
+
+def test_quantify_records_the_extrapolated_voxels(tmp_path, caplog):
+    signals, _, _, far = far_region_exam(np.random.default_rng(3))
+    path = tmp_path / "far_mdme.nii.gz"
+    save(signals.astype(np.float32), np.diag([*VOXEL, 1.0]), path)
+    seconds = {
+        "EchoTime": [t / 1000 for t in MDME_PAPER.volume_te],
+        "SaturationDelayTime": [t / 1000 for t in MDME_PAPER.volume_td],
+        "RepetitionTime": MDME_PAPER.tr / 1000,
+        "FlipAngle": MDME_PAPER.exc_angle,
+        "SaturationFlipAngle": MDME_PAPER.sat_angle,
+        "ImageComponent": "magnitude",
+    }
+    (tmp_path / "far_mdme.json").write_text(json.dumps(seconds))
+    with caplog.at_level(logging.INFO, logger="synflair.quantify.cli"):
+        quantify_file(path, tmp_path / "out")
+    (line,) = [r.getMessage() for r in caplog.records if "B1 extrapolated" in r.getMessage()]
+    count, valid = map(int, re.search(r"in (\d+) of (\d+) valid voxels", line).groups())
+    assert 0.8 * far.sum() < count < far.sum() and valid > count
