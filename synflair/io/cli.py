@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from synflair.errors import SynflairError
+from synflair.io.plausibility import check_angle
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run the conversion described by ``args``."""
+    out = Path(args.out)
+    if out.is_dir():
+        raise SynflairError(f"--out {out} is a directory; expected a .nii.gz file path")
+    if not out.name.endswith((".nii.gz", ".nii")) or out.name in (".nii.gz", ".nii"):
+        raise SynflairError(f"--out {out}: expected a .nii.gz (or .nii) file path")
     if args.kind == "standard":
         mdme_only = {
             "--component": args.component,
@@ -85,6 +92,7 @@ def run(args: argparse.Namespace) -> None:
         from synflair.io.mdme import DEFAULT_SATURATION_ANGLE, mdme_to_nifti
 
         angle = DEFAULT_SATURATION_ANGLE if args.saturation_angle is None else args.saturation_angle
+        check_angle("--saturation-angle", "saturation flip angle", angle, source="the option")
         out = mdme_to_nifti(
             args.dicom,
             args.out,

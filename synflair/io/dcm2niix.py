@@ -23,13 +23,12 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-import pydicom
-from pydicom.errors import InvalidDicomError
 
 from synflair import nifti
 from synflair.atomic import write_json
 from synflair.errors import SynflairError
 from synflair.io.anonymize import check_no_identifiers, identifiers_of, scrub_sidecar
+from synflair.io.dicom_files import describe_series, list_files, read_datasets, series_of
 from synflair.io.sidecar import sidecar_path
 
 __all__ = ["dcm2niix_interface", "standard_to_nifti"]
@@ -60,14 +59,24 @@ def dcm2niix_interface(dicom_dir: str | os.PathLike, out_dir: str | os.PathLike,
 
 
 def _source_identifiers(dicom_dir: Path) -> set[str]:
+    """Check the folder holds one readable series; return its identifying values.
+
+    Raises
+    ------
+    SynflairError
+        For a missing or empty folder, no DICOM file, unreadable or truncated
+        files (named), or several series (listed).
+    """
+    where = str(dicom_dir)
+    datasets = read_datasets(list_files([dicom_dir]), where)
+    series = series_of(datasets)
+    if len(series) > 1:
+        raise SynflairError(
+            f"{where}: {describe_series(series)}; expected exactly one series in the folder "
+            "(--kind standard converts one series)"
+        )
     found: set[str] = set()
-    for path in sorted(dicom_dir.rglob("*")):
-        if not path.is_file():
-            continue
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, ValueError, EOFError):
-            continue  # dcm2niix skips these too
+    for _, ds in datasets:
         found |= identifiers_of(ds)
     return found
 
@@ -99,13 +108,13 @@ def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) 
     Raises
     ------
     SynflairError
-        If dcm2niix is not installed, yields no image, or yields several
-        (several series, echoes or image types in the folder).
+        If the folder is missing or empty, holds files that are not DICOM or
+        are truncated, or several series; if dcm2niix is not installed,
+        yields no image, or yields several (echoes or image types).
     """
     dicom_dir, out_nii = Path(dicom_dir), Path(out_nii)
     out_json = sidecar_path(out_nii)
-    if not dicom_dir.is_dir():
-        raise SynflairError(f"{dicom_dir}: no such directory (expected a folder of DICOM files)")
+    identifiers = _source_identifiers(dicom_dir)
     if shutil.which("dcm2niix") is None:
         raise SynflairError(
             f"dcm2niix not found on PATH; install it (pip install dcm2niix) to convert {dicom_dir}"
@@ -130,7 +139,6 @@ def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) 
         meta = json.loads(json_path.read_text()) if json_path.is_file() else {}
         image = nifti.load(images[0])
         data = _native_or_float(image)
-        identifiers = _source_identifiers(dicom_dir)
         try:
             nifti.save(data, image.affine, out_nii, dtype=data.dtype)
             write_json(out_json, scrub_sidecar(meta))

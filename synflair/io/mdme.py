@@ -25,6 +25,7 @@ from synflair.geometry import slice_normal, stack_affine
 from synflair.io.anonymize import check_no_identifiers
 from synflair.io.mdme_sort import read_pixels, sort_mdme
 from synflair.io.phase import DEFAULT_PHASE_SIGMA_MM, background_phase, phase_to_radians
+from synflair.io.plausibility import check_mdme_acquisition
 from synflair.io.sidecar import MDMESidecar, sidecar_path, write_mdme_sidecar
 from synflair.physics import MDMEProtocol
 
@@ -141,6 +142,17 @@ def read_mdme(
     mdme = sort_mdme(dicom_dirs, delay_attribute)
     grid, table, components, where = mdme.grid, mdme.table, mdme.components, mdme.where
     images = list(table.values())
+    check_mdme_acquisition(
+        where,
+        echo_time=grid.tes,
+        saturation_delay=grid.tds,
+        repetition_time=images[0].tr,
+        flip_angle=images[0].flip_angle,
+        saturation_flip_angle=None,  # not in DICOM; checked by the caller's option
+        unit="ms",
+        source="DICOM",
+        keys={"SaturationDelayTime": mdme.delay_attribute},
+    )
     step = mdme.slice_step
 
     n_te, n_td = len(grid.tes), len(grid.tds)

@@ -25,7 +25,17 @@ component) is a :class:`~synflair.errors.SynflairError` that lists what was
 found (counts per TE / delay / component / slice) and what was expected:
 missing images (each named by its slice, TE, delay and component), duplicated
 ones (both files named), mixed geometry or frames of reference (files named),
-unequal slice spacing, non-DICOM, unreadable or truncated files (named).
+unequal slice spacing, non-DICOM, unreadable or truncated files (named), and
+images of several series that are not one acquisition (the series listed).
+
+Rescale (value = RescaleSlope x stored + RescaleIntercept) is checked per file:
+both finite, the slope in :data:`SLOPE_RANGE` and the intercept within
+:data:`MAX_INTERCEPT`; a file's rescale that is not finite or absurd is named
+with the attribute. Within one series and complex component, GE, Siemens and
+synflair's own writer store one rescale for every image (GE raw MDME usually
+none at all, i.e. slope 1), so a file whose rescale differs is named; Philips
+rescales each image, so there the slopes may differ but by at most a factor
+:data:`MAX_SLOPE_SPREAD`. Every rescaled pixel must be finite.
 """
 
 from __future__ import annotations
@@ -40,17 +50,26 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.datadict import tag_for_keyword
-from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
 from synflair.errors import SynflairError
 from synflair.geometry import slice_normal
 from synflair.io.anonymize import identifiers_of
+from synflair.io.dicom_files import (
+    JUNK_NAMES,
+    describe_series,
+    list_files,
+    read_datasets,
+    series_of,
+)
 from synflair.io.dicom_write import GE_PRIVATE_CREATOR
 
 __all__ = [
     "DEFAULT_DELAY_ATTRIBUTES",
     "JUNK_NAMES",
+    "MAX_INTERCEPT",
+    "MAX_SLOPE_SPREAD",
+    "SLOPE_RANGE",
     "ImageHeader",
     "SortGrid",
     "SortedMDME",
@@ -60,8 +79,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: File names skipped as known non-image junk (besides hidden files).
-JUNK_NAMES = frozenset({"DICOMDIR", "Thumbs.db", "desktop.ini"})
+#: Plausible RescaleSlope: (smallest, largest) positive value. MR slopes are ~1e-5 (floats
+#: quantized to 16 bits) to ~1e2; outside, the file is damaged or not MR.
+SLOPE_RANGE = (1e-12, 1e6)
+#: Largest plausible |RescaleIntercept| of MR images.
+MAX_INTERCEPT = 1e6
+#: Largest ratio of per-image slopes within one series and component (Philips).
+MAX_SLOPE_SPREAD = 1e3
 #: Saturation-delay attributes tried in turn when none is named.
 DEFAULT_DELAY_ATTRIBUTES = ("TriggerTime", "InversionTime")
 _CODES = {0: "magnitude", 1: "phase", 2: "real", 3: "imaginary"}
@@ -85,6 +109,10 @@ class ImageHeader:
     flip_angle: float
     thickness: float | None
     frame_uid: str
+    series_uid: str = ""
+    manufacturer: str = ""
+    slope: float = 1.0
+    intercept: float = 0.0
 
 
 def parse_delay_attribute(name: str):
@@ -97,22 +125,6 @@ def parse_delay_attribute(name: str):
         f"delay_attribute must be a DICOM keyword (e.g. TriggerTime) or a tag 'gggg,eeee', "
         f"not {name!r}"
     )
-
-
-def list_files(dirs: list[Path]) -> list[Path]:
-    files = []
-    for root in dirs:
-        if not root.is_dir():
-            raise SynflairError(f"{root}: no such directory (expected a folder of DICOM files)")
-        for path in sorted(root.rglob("*")):
-            parts = path.relative_to(root).parts
-            if any(p.startswith(".") for p in parts) or path.name in JUNK_NAMES:
-                continue
-            if path.is_file():
-                files.append(path)
-    if not files:
-        raise SynflairError(f"no files in {', '.join(map(str, dirs))}; expected MDME DICOM")
-    return files
 
 
 def _number(ds, key, path: Path) -> float | None:
@@ -153,35 +165,36 @@ def _component(ds, path: Path) -> str:
     )
 
 
-def read_header(path: Path, delay_keys) -> tuple[ImageHeader, set[str]]:
-    try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except InvalidDicomError as error:
-        size = path.stat().st_size
-        if size < 132:
-            raise SynflairError(
-                f"{path}: not a DICOM file, or an unreadable or truncated one ({size} bytes; "
-                "expected the 'DICM' marker at byte 128)"
-            ) from error
+def _rescale(ds, path: Path) -> tuple[float, float]:
+    slope = _number(ds, "RescaleSlope", path)
+    intercept = _number(ds, "RescaleIntercept", path)
+    slope = 1.0 if slope is None else slope
+    intercept = 0.0 if intercept is None else intercept
+    low, high = SLOPE_RANGE
+    if not (np.isfinite(slope) and low <= slope <= high):
         raise SynflairError(
-            f"{path}: not a DICOM file (no 'DICM' marker at byte 128); expected only MDME "
-            "DICOM in the folder"
-        ) from error
-    except Exception as error:  # pydicom raises many types for damaged files
-        raise SynflairError(f"{path}: unreadable or truncated DICOM file ({error})") from error
+            f"{path}: RescaleSlope = {slope!r}; expected a finite positive slope in "
+            f"[{low:g}, {high:g}] (value = RescaleSlope x stored + RescaleIntercept)"
+        )
+    if not (np.isfinite(intercept) and abs(intercept) <= MAX_INTERCEPT):
+        raise SynflairError(
+            f"{path}: RescaleIntercept = {intercept!r}; expected a finite intercept within "
+            f"+-{MAX_INTERCEPT:g}"
+        )
+    return slope, intercept
+
+
+def read_header(path: Path, ds, delay_keys) -> tuple[ImageHeader, set[str]]:
+    """The sorting keys of one file's dataset ``ds`` (read by :mod:`synflair.io.dicom_files`)."""
     required = ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows")
     required += ("Columns", "EchoTime", "RepetitionTime", "FlipAngle")
     for keyword in required:
         if ds.get(keyword) in (None, ""):
-            if "PixelData" not in pydicom.dcmread(path, force=True):
-                raise SynflairError(
-                    f"{path}: unreadable or truncated DICOM file (it ends before the pixel "
-                    f"data; no {keyword})"
-                )
             raise SynflairError(
                 f"{path}: missing DICOM attribute {keyword}; expected an MR image with geometry "
                 "and timing"
             )
+    slope, intercept = _rescale(ds, path)
     image = ImageHeader(
         path=path,
         position=np.array([float(v) for v in ds.ImagePositionPatient]),
@@ -195,8 +208,77 @@ def read_header(path: Path, delay_keys) -> tuple[ImageHeader, set[str]]:
         flip_angle=_number(ds, "FlipAngle", path),
         thickness=_number(ds, "SliceThickness", path),
         frame_uid=str(ds.get("FrameOfReferenceUID", "")),
+        series_uid=str(ds.get("SeriesInstanceUID", "")),
+        manufacturer=str(ds.get("Manufacturer", "") or ""),
+        slope=slope,
+        intercept=intercept,
     )
     return image, identifiers_of(ds)
+
+
+def _signature(ds) -> tuple:
+    """What every image of one MDME acquisition shares, whatever series it is filed in."""
+
+    def value(keyword):
+        item = ds.get(keyword)
+        if item is None or item == "":
+            return None
+        items = item if isinstance(item, pydicom.multival.MultiValue) else [item]
+        try:
+            return tuple(round(float(v), 3) for v in items)
+        except (TypeError, ValueError):
+            return tuple(str(v) for v in items)
+
+    keys = ("Rows", "Columns", "RepetitionTime", "FlipAngle", "ImageOrientationPatient")
+    return (*(value(k) for k in keys), str(ds.get("ScanningSequence", "")))
+
+
+def check_one_acquisition(datasets, where: str) -> None:
+    """Refuse files of several series that differ in matrix, TR, flip angle or sequence.
+
+    MDME images may be filed in several series (e.g. one per image); those
+    series share all of these. A FLAIR or T1w series in the same folder does not.
+    """
+    series = series_of(datasets)
+    if len(series) < 2:
+        return
+    signatures = {_signature(ds) for _, ds in datasets}
+    if len(signatures) > 1:
+        raise SynflairError(
+            f"{where}: {describe_series(series)}; they differ in matrix, RepetitionTime, "
+            "FlipAngle, orientation or ScanningSequence, so they are not one MDME acquisition; "
+            "expected only the MDME images (give their folder(s) alone)"
+        )
+
+
+def check_rescale(images: list[ImageHeader]) -> None:
+    """One rescale per series and component (per-image within a factor for Philips)."""
+    groups: dict[tuple[str, str], list[ImageHeader]] = {}
+    for image in images:
+        groups.setdefault((image.series_uid, image.component), []).append(image)
+    for (_, component), members in groups.items():
+        first = members[0]
+        if "philips" in first.manufacturer.lower():
+            slopes = [m.slope for m in members]
+            small = min(members, key=lambda m: m.slope)
+            large = max(members, key=lambda m: m.slope)
+            if max(slopes) / min(slopes) > MAX_SLOPE_SPREAD:
+                raise SynflairError(
+                    f"{large.path}: RescaleSlope = {large.slope!r} but {small.path} of the same "
+                    f"series ({component}) has {small.slope!r}; expected per-image slopes within "
+                    f"a factor {MAX_SLOPE_SPREAD:g}"
+                )
+            continue
+        for image in members[1:]:
+            for name in ("slope", "intercept"):
+                if getattr(image, name) != getattr(first, name):
+                    keyword = f"Rescale{name.capitalize()}"
+                    raise SynflairError(
+                        f"{image.path}: {keyword} = {getattr(image, name)!r} but "
+                        f"{first.path} of the same series ({component} images) has "
+                        f"{getattr(first, name)!r}; expected one {keyword} per series and "
+                        "component"
+                    )
 
 
 def _cluster(values, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
@@ -371,9 +453,14 @@ def read_pixels(image: ImageHeader) -> np.ndarray:
             f"{image.path}: pixel data of shape {pixels.shape}; expected {image.shape} "
             "(one 2D frame of Rows x Columns)"
         )
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    return (pixels.astype(np.float64) * slope + intercept).T
+    values = pixels.astype(np.float64) * image.slope + image.intercept
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise SynflairError(
+            f"{image.path}: {int(bad.sum())} pixel(s) are not finite (NaN or inf) after rescale; "
+            "expected finite pixel values"
+        )
+    return values.T
 
 
 @dataclass(frozen=True, eq=False)
@@ -427,11 +514,14 @@ def sort_mdme(dicom_dirs, delay_attribute: str | None = None) -> SortedMDME:
     where = ", ".join(map(str, dirs))
     requested = None if delay_attribute is None else parse_delay_attribute(delay_attribute)
     keys = DEFAULT_DELAY_ATTRIBUTES if requested is None else (requested,)
-    headers = [read_header(path, keys) for path in list_files(dirs)]
+    datasets = read_datasets(list_files(dirs), where)
+    check_one_acquisition(datasets, where)
+    headers = [read_header(path, ds, keys) for path, ds in datasets]
     images = [image for image, _ in headers]
     identifiers = frozenset().union(*(ids for _, ids in headers))
     check_geometry(images)
     components, images = select_components(images, where)
+    check_rescale(images)
     delay_key = choose_delay(images, requested)
     for image in images:
         for name, value in (("EchoTime", image.te), (str(delay_key), image.delays[delay_key])):

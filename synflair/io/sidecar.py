@@ -28,6 +28,7 @@ import numpy as np
 
 from synflair.atomic import write_json
 from synflair.errors import SynflairError
+from synflair.io.plausibility import check_mdme_acquisition
 from synflair.physics import MDMEProtocol
 
 __all__ = [
@@ -183,7 +184,7 @@ class MDMESidecar:
             return tuple(ms(v, key) for v in values)
 
         try:
-            return cls(
+            sidecar = cls(
                 echo_time=ms_list("EchoTime"),
                 saturation_delay=ms_list("SaturationDelayTime"),
                 repetition_time=ms(meta["RepetitionTime"], "RepetitionTime"),
@@ -196,6 +197,24 @@ class MDMESidecar:
             if isinstance(error, SynflairError):
                 raise
             raise SynflairError(f"{name}: {error}") from error
+        refocusing = meta.get("RefocusingFlipAngle")
+        if refocusing is not None:
+            try:
+                refocusing = float(refocusing)
+            except (TypeError, ValueError) as error:
+                raise SynflairError(
+                    f"{name}: RefocusingFlipAngle must be a number of degrees, not {refocusing!r}"
+                ) from error
+        check_mdme_acquisition(
+            name,
+            echo_time=sidecar.echo_time,
+            saturation_delay=sidecar.saturation_delay,
+            repetition_time=sidecar.repetition_time,
+            flip_angle=sidecar.flip_angle,
+            saturation_flip_angle=sidecar.saturation_flip_angle,
+            refocusing_flip_angle=refocusing,
+        )
+        return sidecar
 
 
 def write_mdme_sidecar(path: str | os.PathLike, sidecar: MDMESidecar) -> Path:
@@ -203,7 +222,12 @@ def write_mdme_sidecar(path: str | os.PathLike, sidecar: MDMESidecar) -> Path:
     return write_json(path, sidecar.to_json())
 
 
-def read_mdme_sidecar(path: str | os.PathLike, *, n_volumes: int | None = None) -> MDMESidecar:
+def read_mdme_sidecar(
+    path: str | os.PathLike,
+    *,
+    n_volumes: int | None = None,
+    image: str | os.PathLike | None = None,
+) -> MDMESidecar:
     """Read and check an MDME sidecar.
 
     Parameters
@@ -212,6 +236,8 @@ def read_mdme_sidecar(path: str | os.PathLike, *, n_volumes: int | None = None) 
         The ``.json`` file (use :func:`sidecar_path` to find it from the NIfTI).
     n_volumes : int, optional
         Number of volumes of the NIfTI it belongs to; a mismatch is an error.
+    image : path-like, optional
+        That NIfTI, named in messages.
     """
     path = Path(path)
     if not path.is_file():
@@ -224,6 +250,7 @@ def read_mdme_sidecar(path: str | os.PathLike, *, n_volumes: int | None = None) 
     if n_volumes is not None and sidecar.n_volumes != n_volumes:
         raise SynflairError(
             f"{path}: EchoTime/SaturationDelayTime list {sidecar.n_volumes} volumes but the "
-            f"image has {n_volumes}; expected one value per volume"
+            f"image {'' if image is None else f'{image} '}has {n_volumes} (4th dimension); "
+            "expected one value per volume"
         )
     return sidecar

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from synflair.errors import SynflairError
+from synflair.io.plausibility import check_option_ms
 from synflair.nifti import load_data, save
 from synflair.physics import (
     SYNTHETIC_FLAIR,
@@ -152,7 +153,7 @@ def quantify_file(
     paths = output_paths(out_dir, prefix or default_prefix(mdme_path))
     start = time.perf_counter()
     signals, image = load_data(mdme_path, ndim=4)
-    sidecar = read_sidecar(sidecar_path(mdme_path), n_volumes=signals.shape[-1])
+    sidecar = read_sidecar(sidecar_path(mdme_path), signals.shape[-1], image=mdme_path)
     try:
         model = MDMEModel(sidecar.protocol, component=sidecar.component, settings=options.fit)
     except ValueError as error:
@@ -234,6 +235,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run ``synflair quantify``."""
+    for option, value, kind in (
+        ("--flair-tr", args.flair_tr, "RepetitionTime"),
+        ("--flair-te", args.flair_te, "EchoTime"),
+        ("--flair-ti", args.flair_ti, "InversionTime"),
+        ("--t1w-tr", args.t1w_tr, "RepetitionTime"),
+        ("--t1w-te", args.t1w_te, "EchoTime"),
+    ):
+        check_option_ms(option, value, kind)
     try:
         options = QuantifyOptions(
             flair=InversionRecoveryProtocol(tr=args.flair_tr, te=args.flair_te, ti=args.flair_ti),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synflair.errors import SynflairError
+from synflair.io.plausibility import check_mdme_acquisition
 from synflair.physics import MDMEProtocol
 
 __all__ = ["COMPONENTS", "MDMESidecar", "protocol_from_sidecar", "read_sidecar", "sidecar_path"]
@@ -58,29 +59,38 @@ def sidecar_path(nifti_path: str | os.PathLike) -> Path:
     raise SynflairError(f"{path}: expected a .nii or .nii.gz file name")
 
 
-def _number(path: Path, key: str, value, *, low: float, high: float, unit: str) -> float:
+def _number(path: Path, key: str, value, *, unit: str) -> float:
+    """A finite JSON number; its range is checked by :mod:`synflair.io.plausibility`."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SynflairError(f"{path}: {key} must be a number ({unit}), not {value!r}")
     value = float(value)
-    if not (math.isfinite(value) and low < value <= high):
-        raise SynflairError(f"{path}: {key} must be in ({low:g}, {high:g}] {unit}, not {value!r}")
+    if not math.isfinite(value):
+        raise SynflairError(f"{path}: {key} must be a finite number ({unit}), not {value!r}")
     return value
 
 
-def _seconds_list(path: Path, data: dict, key: str, n_volumes: int | None) -> list[float]:
+def _seconds_list(
+    path: Path, data: dict, key: str, n_volumes: int | None, image: str | os.PathLike | None
+) -> list[float]:
     value = data[key]
     if not isinstance(value, list) or not value:
         raise SynflairError(f"{path}: {key} must be a non-empty list of times in s, not {value!r}")
-    times = [_number(path, key, v, low=0.0, high=100.0, unit="s") for v in value]
+    times = [_number(path, key, v, unit="s") for v in value]
     if n_volumes is not None and len(times) != n_volumes:
         raise SynflairError(
-            f"{path}: {key} has {len(times)} entries but the image has {n_volumes} volumes; "
+            f"{path}: {key} has {len(times)} entries but the image "
+            f"{'' if image is None else f'{image} '}has {n_volumes} volumes (4th dimension); "
             "expected one per volume"
         )
     return times
 
 
-def protocol_from_sidecar(data: dict, path: str | os.PathLike, n_volumes: int | None = None):
+def protocol_from_sidecar(
+    data: dict,
+    path: str | os.PathLike,
+    n_volumes: int | None = None,
+    image: str | os.PathLike | None = None,
+):
     """Build the :class:`~synflair.physics.MDMEProtocol` a sidecar describes.
 
     Parameters
@@ -91,6 +101,8 @@ def protocol_from_sidecar(data: dict, path: str | os.PathLike, n_volumes: int | 
         Named in error messages.
     n_volumes : int, optional
         Number of volumes of the image; the lists must have this length.
+    image : path-like, optional
+        The image, named in the message of a length mismatch.
 
     Returns
     -------
@@ -116,16 +128,26 @@ def protocol_from_sidecar(data: dict, path: str | os.PathLike, n_volumes: int | 
     missing = [k for k in keys if k not in data]
     if missing:
         raise SynflairError(f"{path}: missing key(s) {', '.join(missing)}; expected all of {keys}")
-    te = _seconds_list(path, data, "EchoTime", n_volumes)
-    td = _seconds_list(path, data, "SaturationDelayTime", n_volumes)
+    te = _seconds_list(path, data, "EchoTime", n_volumes, image)
+    td = _seconds_list(path, data, "SaturationDelayTime", n_volumes, image)
     if len(te) != len(td):
         raise SynflairError(
             f"{path}: EchoTime has {len(te)} entries but SaturationDelayTime has {len(td)}"
         )
-    tr = _number(path, "RepetitionTime", data["RepetitionTime"], low=0.0, high=100.0, unit="s")
-    exc = _number(path, "FlipAngle", data["FlipAngle"], low=0.0, high=180.0, unit="degrees")
-    sat = _number(
-        path, "SaturationFlipAngle", data["SaturationFlipAngle"], low=0.0, high=180.0, unit="deg"
+    tr = _number(path, "RepetitionTime", data["RepetitionTime"], unit="s")
+    exc = _number(path, "FlipAngle", data["FlipAngle"], unit="degrees")
+    sat = _number(path, "SaturationFlipAngle", data["SaturationFlipAngle"], unit="degrees")
+    refocusing = data.get("RefocusingFlipAngle")
+    if refocusing is not None:
+        refocusing = _number(path, "RefocusingFlipAngle", refocusing, unit="degrees")
+    check_mdme_acquisition(
+        str(path),
+        echo_time=[1000.0 * t for t in te],
+        saturation_delay=[1000.0 * t for t in td],
+        repetition_time=1000.0 * tr,
+        flip_angle=exc,
+        saturation_flip_angle=sat,
+        refocusing_flip_angle=refocusing,
     )
     component = data["ImageComponent"]
     if component not in COMPONENTS:
@@ -169,7 +191,11 @@ def protocol_from_sidecar(data: dict, path: str | os.PathLike, n_volumes: int | 
     return protocol, component
 
 
-def read_sidecar(path: str | os.PathLike, n_volumes: int | None = None) -> MDMESidecar:
+def read_sidecar(
+    path: str | os.PathLike,
+    n_volumes: int | None = None,
+    image: str | os.PathLike | None = None,
+) -> MDMESidecar:
     """Read and check an MDME sidecar.
 
     Parameters
@@ -178,17 +204,20 @@ def read_sidecar(path: str | os.PathLike, n_volumes: int | None = None) -> MDMES
         The ``.json`` file (see :func:`sidecar_path` to find it from the NIfTI).
     n_volumes : int, optional
         Number of volumes of the image it describes.
+    image : path-like, optional
+        That image, named in messages.
 
     Returns
     -------
     MDMESidecar
     """
     path = Path(path)
+    of = "" if image is None else f" of {image}"
     if not path.is_file():
-        raise SynflairError(f"{path}: no such file (expected the MDME JSON sidecar)")
+        raise SynflairError(f"{path}: no such file (expected the MDME JSON sidecar{of})")
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SynflairError(f"{path}: not a readable JSON file ({error})") from error
-    protocol, component = protocol_from_sidecar(data, path, n_volumes)
+    protocol, component = protocol_from_sidecar(data, path, n_volumes, image)
     return MDMESidecar(path=path, protocol=protocol, component=component)

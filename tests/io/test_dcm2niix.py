@@ -87,18 +87,28 @@ def test_several_series_are_an_error(tmp_path):
     volume = np.ones((8, 8, 3))
     _write(tmp_path / "dicom", volume, series_number=2, seed="a")
     _write(tmp_path / "dicom", volume * 2, series_number=3, seed="b")
-    with pytest.raises(SynflairError, match=r"dcm2niix produced 2 images .* expected exactly one"):
+    with pytest.raises(SynflairError, match=r"these are 2 series: series 2 'FLAIR' \(3") as info:
         standard_to_nifti(tmp_path / "dicom", tmp_path / "x.nii.gz")
+    assert "series 3 'FLAIR' (3 files" in str(info.value)
+    assert "expected exactly one series" in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dicom"]  # no leftovers
 
 
 def test_no_dicom_is_an_error(tmp_path):
     (tmp_path / "dicom").mkdir()
     (tmp_path / "dicom" / "readme.txt").write_text("nothing here")
-    with pytest.raises(SynflairError, match="dcm2niix produced 0 images"):
+    readme = tmp_path / "dicom" / "readme.txt"
+    with pytest.raises(SynflairError, match="no readable DICOM file among 1 file") as info:
+        standard_to_nifti(tmp_path / "dicom", tmp_path / "x.nii.gz")
+    assert f"{readme}: not a DICOM file" in str(info.value)
+    readme.unlink()
+    with pytest.raises(SynflairError, match="no files in"):
         standard_to_nifti(tmp_path / "dicom", tmp_path / "x.nii.gz")
     with pytest.raises(SynflairError, match="no such directory"):
         standard_to_nifti(tmp_path / "absent", tmp_path / "x.nii.gz")
+    (tmp_path / "one.dcm").write_bytes(b"")
+    with pytest.raises(SynflairError, match=r"one\.dcm: is a file, not a directory"):
+        standard_to_nifti(tmp_path / "one.dcm", tmp_path / "y.nii.gz")
 
 
 def test_command_line(tmp_path):

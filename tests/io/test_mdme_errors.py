@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
-from dicom_cases import edit, write_acquisition
+from dicom_cases import edit, write_acquisition, write_flair
+from pydicom.valuerep import format_number_as_ds
 
 from synflair.errors import SynflairError
 from synflair.io.mdme import mdme_to_nifti, read_mdme
@@ -214,3 +217,78 @@ def test_missing_or_empty_folders(tmp_path):
         read_mdme(tmp_path / "empty")
     with pytest.raises(SynflairError, match="no DICOM folder given"):
         read_mdme([])
+
+
+def _rescaled(factor):
+    """Store a file's pixels at ``factor`` times its slope: same values, other rescale."""
+
+    def change(ds):
+        values = ds.pixel_array.astype(float) * float(ds.RescaleSlope)
+        ds.RescaleSlope = format_number_as_ds(float(ds.RescaleSlope) * factor)
+        ds.PixelData = np.rint(values / float(ds.RescaleSlope)).astype("<i2").tobytes()
+
+    return change
+
+
+def test_per_image_rescale_is_read_for_philips_and_refused_for_others(mdme_copy, acquisition):
+    """Philips rescales each image; GE (and synflair's writer) one rescale per series."""
+    path = sorted(mdme_copy.iterdir())[6]
+    edit(path, _rescaled(4.0))
+    with pytest.raises(SynflairError) as info:
+        read_mdme(mdme_copy)
+    assert str(info.value).startswith(f"{path}: RescaleSlope = ")
+    assert "expected one RescaleSlope per series and component" in str(info.value)
+
+    for other in sorted(mdme_copy.iterdir()):
+        edit(other, lambda ds: setattr(ds, "Manufacturer", "Philips Medical Systems"))
+    signal = read_mdme(mdme_copy).raw
+    reference = read_mdme(acquisition.directory).raw
+    step = 4 * float(pydicom.dcmread(path, stop_before_pixels=True).RescaleSlope)
+    assert np.abs(signal - reference).max() <= step  # the 4x coarser image only
+    assert np.abs(signal - reference).max() > 0
+
+    edit(path, _rescaled(1e4 / 4))
+    with pytest.raises(SynflairError, match="expected per-image slopes within a factor 1000"):
+        read_mdme(mdme_copy)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value", "expected"),
+    [
+        ("RescaleSlope", "1e30", "RescaleSlope = 1e+30; expected a finite positive slope"),
+        ("RescaleSlope", "NaN", "RescaleSlope = nan; expected a finite positive slope"),
+        ("RescaleSlope", "0", "RescaleSlope = 0.0; expected a finite positive slope"),
+        ("RescaleSlope", "-1", "RescaleSlope = -1.0; expected a finite positive slope"),
+        ("RescaleIntercept", "inf", "RescaleIntercept = inf; expected a finite intercept"),
+        ("RescaleIntercept", "1e9", "RescaleIntercept = 1000000000.0; expected a finite"),
+    ],
+)
+def test_absurd_rescale_is_named(mdme_copy, keyword, value, expected):
+    """Issue 11.2: one file with slope 1e30 or NaN gave exit 0 and a corrupted volume."""
+    path = sorted(mdme_copy.iterdir())[9]
+    edit(path, lambda ds: setattr(ds, keyword, value))
+    with pytest.raises(SynflairError, match=re.escape(f"{path}: {expected}")):
+        read_mdme(mdme_copy)
+
+
+def test_a_flair_series_beside_the_mdme_is_named(acquisition, tmp_path):
+    """Issue 11.8: an MDME folder mixed with a FLAIR said 'missing FlipAngle'."""
+    folder = Path(shutil.copytree(acquisition.directory, tmp_path / "exam"))
+    write_flair(folder, uid_seed="sub-01")
+    with pytest.raises(SynflairError) as info:
+        read_mdme(folder)
+    message = str(info.value)
+    assert message.startswith(f"{folder}: these are 2 series: series 1 'MDME raw' (48 files")
+    assert "series 2 'FLAIR' (3 files" in message and "not one MDME acquisition" in message
+
+
+def test_a_folder_with_one_truncated_file_names_it(acquisition, tmp_path):
+    """Issue 11.8: it said "found components {'imaginary': 1}"."""
+    folder = tmp_path / "one"
+    folder.mkdir()
+    path = folder / acquisition.paths[1].name
+    path.write_bytes(acquisition.paths[1].read_bytes()[:-300])
+    with pytest.raises(SynflairError) as info:
+        read_mdme(folder)
+    assert f"{path}: unreadable or truncated DICOM file (" in str(info.value)
+    assert "bytes of pixel data; expected 2048" in str(info.value)

@@ -97,8 +97,38 @@ def test_incomplete_grid_is_rejected():
 
 
 def test_delay_longer_than_tr_is_rejected():
-    with pytest.raises(SynflairError, match="tr"):
+    with pytest.raises(
+        SynflairError,
+        match=r"x\.json: SaturationDelayTime 3\.879 s is not shorter than RepetitionTime 3 s",
+    ):
         protocol_from_sidecar(paper_sidecar(RepetitionTime=3.0), "x.json")
+
+
+def test_times_in_milliseconds_are_named(tmp_path):
+    """Issue 11.4: a sidecar in ms (x1000) was fitted; now each key names the mix-up."""
+    ms = paper_sidecar(EchoTime=[t * 1000 for t in paper_sidecar()["EchoTime"]])
+    path = write(tmp_path, ms)
+    with pytest.raises(SynflairError) as info:
+        read_sidecar(path, n_volumes=8)
+    assert str(info.value) == (
+        f"{path}: EchoTime [16.9, 84.5, 16.9, 84.5, 16.9, 84.5, 16.9, 84.5] looks like "
+        "milliseconds; the sidecar uses seconds (expected 1-500 ms, i.e. 0.001-0.5 s)"
+    )
+    for key, value in (("SaturationDelayTime", [146, 146, 546, 546] * 2), ("RepetitionTime", 4000)):
+        with pytest.raises(SynflairError, match=f"{key} .* looks like milliseconds"):
+            protocol_from_sidecar(paper_sidecar(**{key: value}), "x.json")
+    with pytest.raises(SynflairError, match=r"FlipAngle 1\.5708 looks like radians"):
+        protocol_from_sidecar(paper_sidecar(FlipAngle=1.5708), "x.json")
+    with pytest.raises(SynflairError, match="RefocusingFlipAngle 250 degrees is not plausible"):
+        protocol_from_sidecar(paper_sidecar(RefocusingFlipAngle=250), "x.json")
+
+
+def test_volume_mismatch_names_the_sidecar_and_the_image(tmp_path):
+    path = write(tmp_path, paper_sidecar())
+    with pytest.raises(SynflairError) as info:
+        read_sidecar(path, n_volumes=6, image=tmp_path / "sub-01_mdme.nii.gz")
+    assert str(info.value).startswith(f"{path}: EchoTime has 8 entries but the image ")
+    assert f"{tmp_path / 'sub-01_mdme.nii.gz'} has 6 volumes (4th dimension)" in str(info.value)
 
 
 def test_unreadable_and_missing_files(tmp_path):
