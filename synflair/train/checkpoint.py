@@ -208,13 +208,15 @@ def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
             raise _refused_pickle(path, what, error) from error
         reason = re.search(r"WeightsUnpickler error:(.*?)(Check the documentation|$)", text, re.S)
         raise SynflairError(
-            f"{path}: not a readable {what}; the file is corrupted or truncated "
+            f"{path}: not a readable {what}; the file is corrupted, truncated or not a "
+            "torch archive "
             f"({_one_line(reason.group(1) if reason else text)})"
         ) from error
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError,
             AttributeError, TypeError, IndexError, UnicodeDecodeError) as error:  # fmt: skip
         raise SynflairError(
-            f"{path}: not a readable {what}; the file is corrupted or truncated "
+            f"{path}: not a readable {what}; the file is corrupted, truncated or not a "
+            "torch archive "
             f"({_one_line(error)})"
         ) from error
     if not isinstance(payload, dict) or payload.get("format") not in kinds:
