@@ -250,7 +250,7 @@ def read_mdme_sidecar(
     if n_volumes is not None and sidecar.n_volumes != n_volumes:
         raise SynflairError(
             f"{path}: EchoTime/SaturationDelayTime list {sidecar.n_volumes} volumes but the "
-            f"image {'' if image is None else f'{image} '}has {n_volumes} (4th dimension); "
+            f"image has {n_volumes} (4th dimension{'' if image is None else f' of {image}'}); "
             "expected one value per volume"
         )
     return sidecar

@@ -78,9 +78,8 @@ def _seconds_list(
     times = [_number(path, key, v, unit="s") for v in value]
     if n_volumes is not None and len(times) != n_volumes:
         raise SynflairError(
-            f"{path}: {key} has {len(times)} entries but the image "
-            f"{'' if image is None else f'{image} '}has {n_volumes} volumes (4th dimension); "
-            "expected one per volume"
+            f"{path}: {key} has {len(times)} entries but the image has {n_volumes} volumes "
+            f"(4th dimension{'' if image is None else f' of {image}'}); expected one per volume"
         )
     return times
 

@@ -101,11 +101,11 @@ CASES = {
     "echo-time-empty": (json.dumps(_with(EchoTime=[])), ["EchoTime must be a non-empty list"]),
     "arrays-shorter-than-image": (
         json.dumps(_with(EchoTime=TE[:6], SaturationDelayTime=TD[:6])),
-        ["EchoTime has 6 entries but the image", "has 8 volumes (4th dimension)"],
+        ["EchoTime has 6 entries but the image has 8 volumes (4th dimension of"],
     ),
     "arrays-longer-than-image": (
         json.dumps(_with(EchoTime=TE + TE[:2], SaturationDelayTime=[*TD, 5.0, 5.0])),
-        ["EchoTime has 10 entries but the image", "has 8 volumes (4th dimension)"],
+        ["EchoTime has 10 entries but the image has 8 volumes (4th dimension of"],
     ),
     "echo-major-order": (
         json.dumps(_with(EchoTime=sorted(TE), SaturationDelayTime=TD[::2] * 2)),

@@ -129,7 +129,7 @@ def test_wrong_dimensionality_and_bad_options(tmp_path, capsys, mdme_file):
     code, err = run_cli(path, tmp_path / "o", capsys)
     assert code == 2 and "expected a 4D image" in err
     code, err = run_cli(mdme_file, tmp_path / "o", capsys, "--t1w-te", "-10")
-    assert code == 2 and "t1w.te" in err
+    assert code == 2 and "--t1w-te: EchoTime -10 ms must be finite and positive" in err
     code, err = run_cli(mdme_file, tmp_path / "o", capsys, "--prefix", "a/b")
     assert code == 2 and "--prefix" in err
 

@@ -127,8 +127,10 @@ def test_volume_mismatch_names_the_sidecar_and_the_image(tmp_path):
     path = write(tmp_path, paper_sidecar())
     with pytest.raises(SynflairError) as info:
         read_sidecar(path, n_volumes=6, image=tmp_path / "sub-01_mdme.nii.gz")
-    assert str(info.value).startswith(f"{path}: EchoTime has 8 entries but the image ")
-    assert f"{tmp_path / 'sub-01_mdme.nii.gz'} has 6 volumes (4th dimension)" in str(info.value)
+    assert str(info.value) == (
+        f"{path}: EchoTime has 8 entries but the image has 6 volumes (4th dimension of "
+        f"{tmp_path / 'sub-01_mdme.nii.gz'}); expected one per volume"
+    )
 
 
 def test_unreadable_and_missing_files(tmp_path):
