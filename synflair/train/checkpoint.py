@@ -202,6 +202,8 @@ def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
         raise SynflairError(f"{path}: no such file (expected a {what})")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+    except PermissionError as error:
+        raise SynflairError(f"{path}: not readable ({error.strerror})") from error
     except pickle.UnpicklingError as error:
         text = str(error)
         if "Unsupported global" in text or "Unsupported class" in text:
