@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
@@ -43,6 +44,8 @@ __all__ = [
 JUNK_NAMES = frozenset({"DICOMDIR", "Thumbs.db", "desktop.ini"})
 #: At most this many bad files are named in one message.
 MAX_LISTED = 5
+_PIXEL_DATA = 0x7FE00010
+_UNDEFINED_LENGTH = 0xFFFFFFFF
 
 
 def list_files(dirs: Sequence[Path], *, what: str = "DICOM") -> list[Path]:
@@ -88,9 +91,14 @@ def _pixel_bytes(ds: Dataset) -> int | None:
 
 
 def _read_one(path: Path) -> tuple[Dataset | None, str | None]:
-    """The dataset without its pixel values, or None and why it cannot be used."""
+    """The dataset without its pixel values, or None and why it cannot be used.
+
+    The pixel data are not read (``defer_size``): their length and where they
+    start in the file say whether the file holds all of them.
+    """
     try:
-        ds = pydicom.dcmread(path)
+        ds = pydicom.dcmread(path, defer_size=256)
+        size = path.stat().st_size
     except InvalidDicomError:
         size = path.stat().st_size
         if size < 132:
@@ -101,18 +109,26 @@ def _read_one(path: Path) -> tuple[Dataset | None, str | None]:
         return None, "not a DICOM file (no 'DICM' marker at byte 128)"
     except Exception as error:  # pydicom raises many types for damaged files
         return None, f"unreadable or truncated DICOM file ({type(error).__name__}: {error})"
-    if "PixelData" not in ds:
+    if _PIXEL_DATA not in ds:
         return None, (
             "unreadable or truncated DICOM file (it ends before the pixel data), or not an image"
         )
+    raw = ds.get_item(_PIXEL_DATA, keep_deferred=True)  # the raw element: value not read
     expected = _pixel_bytes(ds)
-    found = len(ds.PixelData)
-    if expected is not None and found < expected:
+    if isinstance(raw, RawDataElement):
+        length = raw.length
+        defined = length != _UNDEFINED_LENGTH
+        stored = min(length, size - raw.value_tell) if defined else None
+    else:  # already converted: its value is in memory
+        defined = raw.value is not None and not getattr(raw, "is_undefined_length", False)
+        length = stored = len(raw.value) if defined else None
+    if defined and (stored < length or (expected is not None and stored < expected)):
+        needed = max(length, expected or 0)
         return None, (
-            f"unreadable or truncated DICOM file ({found} bytes of pixel data; expected "
-            f"{expected} for its Rows x Columns x BitsAllocated)"
+            f"unreadable or truncated DICOM file ({stored} bytes of pixel data; expected "
+            f"{needed} for its Rows x Columns x BitsAllocated)"
         )
-    del ds.PixelData  # read again when needed; keeps memory to the headers
+    del ds[_PIXEL_DATA]  # read again when needed; keeps memory to the headers
     return ds, None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydicom.valuerep import format_number_as_ds
 
 from synflair.errors import SynflairError
 from synflair.io.mdme import mdme_to_nifti, read_mdme
+from synflair.io.mdme_sort import read_pixels, sort_mdme
 
 
 def _file_of(folder, *, slice_z, te, td, word):
@@ -292,3 +294,12 @@ def test_a_folder_with_one_truncated_file_names_it(acquisition, tmp_path):
         read_mdme(folder)
     assert f"{path}: unreadable or truncated DICOM file (" in str(info.value)
     assert "bytes of pixel data; expected 2048" in str(info.value)
+
+
+def test_non_finite_pixels_after_rescale_are_named(acquisition):
+    """The last guard: whatever the rescale, a non-finite pixel value is refused."""
+    image = next(iter(sort_mdme(acquisition.directory).table.values()))
+    assert np.isfinite(read_pixels(image)).all()
+    overflowing = dataclasses.replace(image, slope=1e308)  # past the checked range
+    with pytest.raises(SynflairError, match=r"pixel\(s\) are not finite \(NaN or inf\) after"):
+        read_pixels(overflowing)
