@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synflair.atomic import atomic_outputs
 from synflair.errors import SynflairError
 from synflair.io.plausibility import check_option_ms
 from synflair.nifti import load_data, save
@@ -195,17 +196,12 @@ def quantify_file(
     }
     if not arrays["desc-intracranial_mask"].any():
         log.warning("%s: the intracranial mask is empty", mdme_path.name)
-    written: list[Path] = []
-    try:
+    with atomic_outputs(paths) as staged:  # all outputs appear together, or none
         for key in OUTPUTS:
             dtype = np.uint8 if key == "desc-intracranial_mask" else np.float32
-            written.append(save(arrays[key], image.affine, paths[key], dtype=dtype))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+            save(arrays[key], image.affine, staged[key], dtype=dtype)
     log.info(
-        "%s: wrote %d files in %.1f s", mdme_path.name, len(written), time.perf_counter() - start
+        "%s: wrote %d files in %.1f s", mdme_path.name, len(paths), time.perf_counter() - start
     )
     return paths
 
