@@ -41,6 +41,7 @@ from synflair.errors import SynflairError
 __all__ = [
     "CLOCK_TIME_SIDECAR_KEYS",
     "DATE_TIME_ATTRIBUTES",
+    "EQUIPMENT_ATTRIBUTES",
     "IDENTIFYING_ATTRIBUTES",
     "IDENTIFYING_SIDECAR_KEYS",
     "MIN_IDENTIFIER_LENGTH",
@@ -84,6 +85,16 @@ DATE_TIME_ATTRIBUTES = (
     "ContentTime",
     "InstanceCreationTime",
     "AcquisitionDateTime",
+)
+
+#: Equipment attributes kept in the sidecars; an identifier that one of them also
+#: holds (StationName "MR750", ManufacturerModelName "DISCOVERY MR750") is not searched.
+EQUIPMENT_ATTRIBUTES = (
+    "Manufacturer",
+    "ManufacturerModelName",
+    "SoftwareVersions",
+    "SequenceName",
+    "BodyPartExamined",
 )
 
 #: Sidecar keys removed by :func:`scrub_sidecar`, besides every key starting
@@ -210,8 +221,9 @@ def identifiers_of(dataset) -> set[str]:
     separated by ``^``) and the name with ``^`` replaced by a space; and the
     values of :data:`DATE_TIME_ATTRIBUTES` in DICOM form and as dcm2niix writes
     them (``2024-01-31``, ``14:23:45``). Values of fewer than
-    :data:`MIN_IDENTIFIER_LENGTH` letters and digits and :data:`PLACEHOLDERS`
-    are left out.
+    :data:`MIN_IDENTIFIER_LENGTH` letters and digits, :data:`PLACEHOLDERS` and
+    values that the published :data:`EQUIPMENT_ATTRIBUTES` also hold are left
+    out.
     """
     found = set()
     for keyword in IDENTIFYING_ATTRIBUTES:
@@ -229,7 +241,11 @@ def identifiers_of(dataset) -> set[str]:
         value = str(dataset.get(keyword, "") or "").strip()
         if value:
             found |= _date_forms(value)
-    return {value for value in found if _searchable(value)}
+    found = {value for value in found if _searchable(value)}
+    # a StationName such as "MR750" that the published ManufacturerModelName
+    # "DISCOVERY MR750" also holds identifies nothing the outputs do not say anyway
+    published = [str(dataset.get(keyword, "") or "") for keyword in EQUIPMENT_ATTRIBUTES]
+    return found - set(find_in_text(published, found))
 
 
 def _searchable(identifier: str) -> bool:

@@ -281,3 +281,24 @@ def test_no_date_or_time_of_the_source_in_any_output(acquisition, tmp_path, caps
             assert form.encode() not in content, (path, form)
     for form in DATE_FORMS:
         assert form not in printed, form
+
+
+def test_station_named_like_the_scanner_model_is_no_leak(tmp_path, capsys):
+    """StationName "MR750" is dropped; the published model name "DISCOVERY MR750" is no leak."""
+    if shutil.which("dcm2niix") is None:
+        pytest.skip("needs dcm2niix")
+    _flair_with(
+        tmp_path / "flair",
+        Manufacturer="GE MEDICAL SYSTEMS",
+        ManufacturerModelName="DISCOVERY MR750",
+        StationName="MR750",
+        PatientName="dicom",
+        PatientID="dicom",
+    )
+    out = tmp_path / "flair.nii.gz"
+    assert main(["dicom2nifti", "--kind", "standard", "--dicom", str(tmp_path / "flair"),
+                 "--out", str(out)]) == 0, capsys.readouterr().err  # fmt: skip
+    meta = json.loads((tmp_path / "flair.json").read_text())
+    assert meta["ManufacturersModelName"] == "DISCOVERY MR750" and "StationName" not in meta
+    ds = pydicom.dcmread(next((tmp_path / "flair").iterdir()), stop_before_pixels=True)
+    assert "MR750" not in identifiers_of(ds) and "dicom" not in identifiers_of(ds)
