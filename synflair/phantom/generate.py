@@ -22,6 +22,7 @@ from synflair.atomic import atomic_directory, write_tsv
 from synflair.errors import SynflairError
 from synflair.phantom import cohort
 from synflair.phantom.presets import PRESETS, PhantomPreset, get_preset
+from synflair.progress import Progress
 
 __all__ = ["check_output_dir", "generate_cohort", "generate_subject"]
 
@@ -150,14 +151,23 @@ def generate_cohort(
     """
     preset_obj, ids = _validate(n_subjects, seed, preset, only, jobs)
     out = check_output_dir(out)
-    if jobs == 1 or len(ids) == 1:
-        folders = [generate_subject(out, sid, seed, preset_obj) for sid in ids]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+    # a line per subject done, with the rate and the ETA (and a bar on a terminal)
+    progress = Progress(len(ids), "phantom subjects", every=1, unit="subject", logger=log)
+    with progress:
+        if jobs == 1 or len(ids) == 1:
+            folders = []
+            for sid in ids:
+                folders.append(generate_subject(out, sid, seed, preset_obj))
+                progress.update()
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=min(jobs, len(ids))) as pool:
-            futures = [pool.submit(generate_subject, out, sid, seed, preset_obj) for sid in ids]
-            folders = [future.result() for future in futures]
+            with ProcessPoolExecutor(max_workers=min(jobs, len(ids))) as pool:
+                futures = [pool.submit(generate_subject, out, sid, seed, preset_obj) for sid in ids]
+                for future in as_completed(futures):
+                    future.result()
+                    progress.update()
+                folders = [future.result() for future in futures]
     write_subject_table(out, cohort.subject_splits(n_subjects))
     return folders
 

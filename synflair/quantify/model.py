@@ -58,6 +58,7 @@ from scipy import ndimage
 
 from synflair.errors import SynflairError
 from synflair.physics import MDMEProtocol
+from synflair.progress import Progress
 from synflair.quantify.b1 import b1_field
 from synflair.quantify.settings import FitSettings, available_threads
 from synflair.quantify.sidecar import COMPONENTS
@@ -275,12 +276,16 @@ class MDMEModel:
 
         starts = range(0, n, settings.chunk_size)
         threads = settings.n_threads or available_threads()
-        if threads > 1 and n > settings.chunk_size:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                list(pool.map(work, starts))
-        else:
-            for start in starts:
-                work(start)
+        # a line every 30 s and at the end: chunks done, rate, ETA (a bar on a terminal)
+        with Progress(len(starts), "quantification fit", seconds=30.0, unit="chunk") as progress:
+            if threads > 1 and n > settings.chunk_size:
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    for _ in pool.map(work, starts):
+                        progress.update()
+            else:
+                for start in starts:
+                    work(start)
+                    progress.update()
         return out, ok
 
     def _pd_reference(self, maps: dict, valid: np.ndarray) -> float:

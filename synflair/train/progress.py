@@ -1,4 +1,4 @@
-"""Training progress: the loss log (``losses.tsv``), loss curves (``losses.png``), progress bar.
+"""Training progress: the loss log (``losses.tsv``) and the loss curves (``losses.png``, report).
 
 Losses are accumulated on the training device and read back only every
 ``log_every`` iterations, so logging does not synchronize a GPU each step.
@@ -19,7 +19,6 @@ MAEs are in training units (FLAIR on the common scale / ``target_divisor``).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +26,7 @@ import torch
 
 from synflair.atomic import atomic_output, write_tsv
 
-__all__ = ["LOSS_COLUMNS", "LossLog", "progress_bar"]
+__all__ = ["LOSS_COLUMNS", "LossLog", "loss_figure", "loss_summary", "plot_losses"]
 
 #: Columns of ``losses.tsv`` after ``stage`` and ``iteration``.
 LOSS_COLUMNS = ("g_loss", "d_loss", "mae_target", "mae_conventional", "d_real", "d_fake")
@@ -100,41 +99,54 @@ class LossLog:
         return written
 
 
-def plot_losses(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Loss curves (G and D losses; MAEs against both FLAIRs) as a PNG, atomically."""
+def loss_summary(row: dict[str, float]) -> str:
+    """One log line's losses: ``g_loss 0.1234, d_loss 0.6931, ...``."""
+    return ", ".join(f"{k} {v:.4g}" for k, v in row.items())
+
+
+def loss_figure(frames: list[pd.DataFrame]):
+    """Loss curves, one row of two panels per training stage (a matplotlib Figure).
+
+    Left: the G and D losses. Right: the MAE of G against both FLAIRs (training
+    units). The ``stage`` column is a label, never a curve; the D probabilities
+    are left to the table (they are near 0.5 by design and would flatten the axes).
+
+    Parameters
+    ----------
+    frames : list of pandas.DataFrame
+        ``losses.tsv`` tables (columns ``stage, iteration`` and :data:`LOSS_COLUMNS`).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(9, 3.4), layout="constrained")
-    axes = figure.subplots(1, 2)
-    stage = int(frame["stage"].iloc[0]) if len(frame) else 0
-    x = frame["iteration"]
-    axes[0].plot(x, frame["g_loss"], label="G loss")
-    axes[0].plot(x, frame["d_loss"], label="D loss")
-    axes[0].set_title(f"stage {stage}: losses")
-    axes[1].plot(x, frame["mae_target"], label="vs CSF-suppressed synthetic")
-    axes[1].plot(x, frame["mae_conventional"], label="vs conventional")
-    axes[1].set_title("MAE of G (training units)")
-    for ax in axes:
-        ax.set_xlabel("iteration")
-        ax.legend(loc="best", fontsize="small")
-        ax.grid(alpha=0.3)
+    if not frames:
+        raise ValueError("loss_figure needs at least one losses table")
+    figure = Figure(figsize=(9, 3.2 * len(frames)), layout="constrained")
+    axes = figure.subplots(len(frames), 2, squeeze=False)
+    for row, frame in zip(axes, frames, strict=True):
+        missing = [c for c in ("iteration", *LOSS_COLUMNS) if c not in frame]
+        if missing:
+            raise ValueError(f"losses table lacks the column(s) {missing}")
+        stage = int(frame["stage"].iloc[0]) if "stage" in frame and len(frame) else 0
+        x = frame["iteration"]
+        row[0].plot(x, frame["g_loss"], label="G loss")
+        row[0].plot(x, frame["d_loss"], label="D loss")
+        row[0].set_title(f"stage {stage}: losses")
+        row[1].plot(x, frame["mae_target"], label="vs CSF-suppressed synthetic")
+        row[1].plot(x, frame["mae_conventional"], label="vs conventional")
+        row[1].set_title(f"stage {stage}: MAE of G (training units)")
+        for ax in row:
+            ax.set_xlabel("iteration")
+            ax.legend(loc="best", fontsize="small")
+            ax.grid(alpha=0.3)
+    return figure
+
+
+def plot_losses(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Loss curves (G and D losses; MAEs against both FLAIRs) as a PNG, atomically."""
+    figure = loss_figure([frame])
     with atomic_output(path) as tmp:
         figure.savefig(tmp, dpi=100, format="png")
     return Path(path)
-
-
-def progress_bar(total: int, initial: int, stage: int):
-    """A tqdm bar on a terminal (stderr is a TTY); disabled otherwise (logs, SLURM)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=f"stage {stage}",
-        unit="it",
-        disable=not sys.stderr.isatty(),
-        dynamic_ncols=True,
-    )

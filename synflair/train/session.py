@@ -31,6 +31,7 @@ import torch
 
 from synflair.errors import SynflairError
 from synflair.models import init_parameters
+from synflair.progress import Progress
 from synflair.train.checkpoint import (
     CHECKPOINT_FORMAT,
     VERSION,
@@ -44,7 +45,7 @@ from synflair.train.checkpoint import (
 )
 from synflair.train.config import TrainConfig
 from synflair.train.data import InputNormalization, PatchSampler, TrainingData
-from synflair.train.progress import LossLog, progress_bar
+from synflair.train.progress import LossLog, loss_summary
 from synflair.train.trainer import Trainer
 
 __all__ = [
@@ -300,22 +301,22 @@ def train_stage(
         save_archive(checkpoint_path, payload)
         losses.write(workdir, plot=False)  # the curve is drawn at the end (~1 s per plot)
 
-    row: dict[str, float] | None = None
-    with progress_bar(total, iteration, stage) as bar:
+    # every log_every iterations: "stage 1: N/M (p%), R it/s, ETA H:MM:SS: losses" (a bar on a TTY)
+    progress = Progress(
+        total, f"stage {stage}", every=config.log_every, initial=iteration, logger=log
+    )
+    with progress:
         while iteration < total:
             losses.add(trainer.step(sampler.sample()))
             iteration += 1
-            bar.update(1)
+            row = None
             if iteration % config.log_every == 0 or iteration == total:
                 row = losses.flush(iteration)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in row.items()}, refresh=False)
+            progress.update(1, detail=loss_summary(row) if row else "")
             scheduled = iteration % config.checkpoint_every == 0 or iteration == total
             stopping = stop is not None and stop.requested and iteration < total
             if scheduled or stopping:
                 checkpoint()
-            if scheduled:
-                summary = ", ".join(f"{k} {v:.4g}" for k, v in (row or {}).items())
-                log.info("stage %d iteration %d/%d: %s", stage, iteration, total, summary)
             if stopping:
                 raise TrainingInterrupted(checkpoint_path, iteration)
     losses.write(workdir)
