@@ -13,7 +13,7 @@ from synflair.atomic import atomic_output
 from synflair.errors import SynflairError
 from synflair.intensity import to_common_scale
 from synflair.nifti import load_data
-from synflair.report import figures
+from synflair.report import figures, labels, lesions, paired, qc, verdict
 from synflair.report.html import escape, figure_html, page, table_html
 from synflair.report.methods import methods_paragraph
 
@@ -24,6 +24,7 @@ class SubjectImages:
 
     ``flair`` maps an image name (``synthetic``, ``dl``, ``stage1``,
     ``conventional``) to a NIfTI path; ``lesions`` likewise to lesion masks.
+    ``truth_lesions`` is the phantom's true lesion mask (None for real data).
     """
 
     subject: str
@@ -32,6 +33,7 @@ class SubjectImages:
     mask: str
     dseg: str
     t1w: str
+    truth_lesions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,21 @@ def _load(path, dtype=np.float32):
     return load_data(path, ndim=3, dtype=dtype)[0]
 
 
-def _subject_figures(images: SubjectImages, representative: bool) -> str:
+@dataclass(frozen=True)
+class _Loaded:
+    """One subject's images, loaded once for all its figures."""
+
+    images: SubjectImages
+    scaled: dict
+    reference: np.ndarray
+    lesions: dict
+    mask: np.ndarray
+    dseg: np.ndarray
+    k: int
+    counts: lesions.LesionCounts
+
+
+def _load_subject(images: SubjectImages) -> _Loaded:
     mask = _load(images.mask) > 0.5
     dseg = _load(images.dseg, np.int16)
     scaled = {
@@ -80,53 +96,89 @@ def _subject_figures(images: SubjectImages, representative: bool) -> str:
         for name, path in images.flair.items()
     }
     reference = scaled.pop("conventional")
-    lesions = {name: _load(path) > 0.5 for name, path in images.lesions.items()}
-    k = figures.choose_slice(mask, lesions.get("conventional"))
-    parts = []
-    if representative:
-        under_test = {n: scaled[n] for n in ("synthetic", "dl") if n in scaled}
-        parts.append(
-            figure_html(
-                figures.flair_comparison(under_test, reference, mask, k, images.subject),
-                f"Fig 2 analogue, sub-{images.subject}: synthetic FLAIR, DL-FLAIR and registered "
-                "conventional FLAIR (common intensity scale), and the NRMSE maps of synthetic and "
-                "DL-FLAIR against conventional FLAIR (|error| / mean intracranial intensity).",
-            )
-        )
-        parts.append(
-            figure_html(
-                figures.magnified(under_test, reference, dseg, k, "csf"),
-                f"Fig 3 analogue, sub-{images.subject}: magnified CSF (ventricles). Granular "
-                "hyperintensities of synthetic FLAIR in the CSF should be reduced on DL-FLAIR.",
-            )
-        )
-        parts.append(
-            figure_html(
-                figures.magnified(under_test, reference, dseg, k, "cortex"),
-                f"Fig 4 analogue, sub-{images.subject}: magnified cortex. Synthetic FLAIR shows "
-                "bright brain-CSF boundaries and apparently swollen parenchyma (tight sulci).",
-            )
-        )
-    t1w = _load(images.t1w)
-    parts.append(
-        figure_html(
-            figures.qc_thumbnails(
-                t1w, dseg, scaled["synthetic"], reference, lesions, mask, k, images.subject
-            ),
-            f"QC, sub-{images.subject}: conventional FLAIR edges (yellow) on synthetic FLAIR; "
-            "tissue labels on the skull-stripped synthetic T1w; lesion outlines (red conventional, "
-            "cyan synthetic, green DL, orange stage 1).",
-        )
+    maps = {name: _load(path) > 0.5 for name, path in images.lesions.items()}
+    truth = _load(images.truth_lesions) > 0.5 if images.truth_lesions else None
+    counts = lesions.count_lesions(images.subject, maps, truth)
+    k = figures.choose_slice(mask, maps.get("conventional"))
+    if "conventional" in maps and not maps["conventional"].any() and truth is not None:
+        k = figures.choose_slice(mask, truth)  # the slice where lesions should have been found
+    return _Loaded(images, scaled, reference, maps, mask, dseg, k, counts)
+
+
+def _fig2(s: _Loaded) -> str:
+    under_test = {n: s.scaled[n] for n in ("synthetic", "dl") if n in s.scaled}
+    errors = [figures.nrmse_map(im, s.reference, s.mask)[:, :, s.k] for im in under_test.values()]
+    top = figures.shared_error_max(errors, [s.mask[:, :, s.k]] * len(errors))
+    return figure_html(
+        figures.flair_comparison(under_test, s.reference, s.mask, s.k, s.images.subject, top),
+        f"Fig 2 analogue, sub-{s.images.subject}: synthetic FLAIR, DL-FLAIR and registered "
+        "conventional FLAIR (one grey scale: the common intensity scale), and the NRMSE maps of "
+        "synthetic and DL-FLAIR against conventional FLAIR (|error| / mean intracranial "
+        f"intensity), both on one colour scale, 0 to {top:g} (the 99th percentile of the two "
+        "maps in the mask, rounded up; brighter is worse).",
     )
-    return "".join(parts)
 
 
-def _reference_values() -> str:
-    try:
-        from synflair.stats import PAPER_TABLE
-    except ImportError:  # pragma: no cover - stats package always present in a full install
-        return ""
-    return table_html(pd.DataFrame(PAPER_TABLE), caption="The paper's Table (Hagiwara et al. 2019)")
+def _magnified(s: _Loaded) -> str:
+    under_test = {n: s.scaled[n] for n in ("synthetic", "dl") if n in s.scaled}
+    subject = s.images.subject
+    return figure_html(
+        figures.magnified(under_test, s.reference, s.dseg, s.k, "csf"),
+        f"Fig 3 analogue, sub-{subject}: magnified CSF (ventricles). Granular "
+        "hyperintensities of synthetic FLAIR in the CSF should be reduced on DL-FLAIR.",
+    ) + figure_html(
+        figures.magnified(under_test, s.reference, s.dseg, s.k, "cortex"),
+        f"Fig 4 analogue, sub-{subject}: magnified cortex. Synthetic FLAIR shows "
+        "bright brain-CSF boundaries and apparently swollen parenchyma (tight sulci).",
+    )
+
+
+def _lesion_figure(s: _Loaded) -> str:
+    images = {**s.scaled, "conventional": s.reference}
+    return figure_html(
+        lesions.lesion_figure(images, s.lesions, s.mask, s.k, s.images.subject, s.counts),
+        f"Lesions, sub-{s.images.subject}: each FLAIR with its own lesion map (filled) over "
+        "it, on the same slice (the slice with the most lesion voxels of the conventional "
+        "FLAIR's map, or of the phantom's truth when that map is empty).",
+    )
+
+
+def _qc_thumbnails(s: _Loaded) -> str:
+    t1w = _load(s.images.t1w)
+    return figure_html(
+        figures.qc_thumbnails(
+            t1w,
+            s.dseg,
+            s.scaled["synthetic"],
+            s.reference,
+            s.lesions,
+            s.mask,
+            s.k,
+            s.images.subject,
+        ),
+        f"QC, sub-{s.images.subject}: conventional FLAIR edges (yellow) on synthetic FLAIR; "
+        "tissue labels on the skull-stripped synthetic T1w; lesion outlines of each FLAIR's "
+        "lesion map on the conventional FLAIR (legends below each panel).",
+    )
+
+
+def _readable_table(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    out["metric"] = out["metric"].map(labels.metric_name)
+    out["note"] = out["note"].fillna("") if "note" in out else ""
+    return out.rename(
+        columns={
+            "region": "Region",
+            "metric": "Metric",
+            "n": "n (pairs)",
+            "synthetic": "Synthetic FLAIR (mean ± SD)",
+            "dl": "DL-FLAIR (mean ± SD)",
+            "percent_change": "Change of the means (DL vs synthetic)",
+            "p": "p (two-sided Wilcoxon)",
+            "method": "Test",
+            "note": "Note",
+        }
+    )
 
 
 def build_report(
@@ -137,7 +189,12 @@ def build_report(
     representative: list[str] | None = None,
     n_train: int | None = None,
 ) -> Path:
-    """Write the self-contained HTML report.
+    """Write the self-contained HTML report, the result first.
+
+    Order: the verdict (one sentence per claim of the paper), the paper's Table
+    beside this run's and the representative figure; the paired per-subject plot;
+    lesions; methods; the full tables; the figures of every test subject; training;
+    the phantom's QC grid.
 
     Parameters
     ----------
@@ -162,63 +219,114 @@ def build_report(
     tests = _read_tsv(inputs.tests)
     normality = _read_tsv(inputs.normality)
     metrics = pd.concat([_read_tsv(p) for p in inputs.metrics], ignore_index=True)
+    metrics["subject"] = metrics["subject"].astype(str)
+    losses = {stage: _read_tsv(path) for stage, path in inputs.losses.items()}
+    subjects = [_load_subject(images) for images in inputs.subjects]
+    shown = [s for s in subjects if s.images.subject in representative] or subjects[:1]
+    counts = [s.counts for s in subjects]
+    failures = [f"sub-{c.subject}: {c.summary()}" for c in counts if c.summary()]
+    summaries = {
+        image: lesions.dice_summary(metrics, counts, image) for image in ("synthetic", "dl")
+    }
+    sentences = [
+        verdict.fidelity_verdict(tests),
+        verdict.lesion_verdict(lesions.paired_dice(metrics), summaries, failures, len(counts)),
+    ]
     body = [
         "<p class='small'>Hagiwara A, et al. Improving the Quality of Synthetic FLAIR Images with "
         "Deep Learning Using a Conditional Generative Adversarial Network for Pixel-by-Pixel "
         "Image Translation. AJNR 2019;40:224-230, regenerated by synflair.</p>",
-        "<h2>Methods</h2>",
-        f"<p>{escape(methods_paragraph(config, n_train=n_train, n_test=len(inputs.subjects)))}</p>",
-        "<h2>PSNR and NRMSE against conventional FLAIR (the paper's Table)</h2>",
-        table_html(
-            table,
-            caption="This run: mean ± SD over test subjects; percent change "
-            "DL vs synthetic; paired two-sided Wilcoxon signed-rank test.",
+        "<h2>Result</h2>",
+        "<ul class='verdict'>" + "".join(f"<li>{escape(t)}</li>" for t in sentences) + "</ul>",
+        "<h3>PSNR and NRMSE against conventional FLAIR: the paper's Table beside this run's</h3>",
+        verdict.side_by_side(
+            table, {"dice_conventional": lesions.undefined_reason(metrics, counts)}
         ),
-        _reference_values(),
-    ]
-    lesion_rows = metrics[metrics["metric"].astype(str).str.startswith("dice")]
-    if len(lesion_rows):
-        summary = (
-            lesion_rows.groupby(["image", "metric"])["value"]
-            .agg(["mean", "std", "count"])
-            .reset_index()
-        )
-        body += [
-            "<h2>Lesion maps: Dice against conventional FLAIR</h2>",
-            table_html(
-                summary, caption="Paper: DL-FLAIR 0.57 ± 0.17, synthetic 0.55 ± 0.14 (P = 1)."
-            ),
-        ]
-    body += [
-        "<h2>All statistical tests</h2>",
+        _fig2(shown[0]),
+        "<h2>Paired results per subject</h2>",
+        figure_html(
+            paired.paired_plot(metrics),
+            "Each line is one test subject, from synthetic FLAIR to DL-FLAIR (common intensity "
+            "scale), per region and metric: the pairs the Wilcoxon signed-rank test compares. "
+            "Blue: DL-FLAIR better (PSNR higher, NRMSE lower); red: worse.",
+        ),
+        "<h2>Lesions</h2>",
+        "<p>Lesion maps of each FLAIR against the conventional FLAIR's (the paper's "
+        "comparison) and, for the phantom, against the true lesion mask. A map with no "
+        "lesion where the reference has some fails the lesion QC; every n/a says why.</p>",
         table_html(
-            tests,
-            caption="Synthetic vs DL per metric and region, tissue "
-            "comparisons within each image type, lesion Dice; exact p-values "
-            "where n is small and there are no ties (method column).",
+            lesions.dice_table(metrics, counts),
+            caption=f"Mean Dice vs conventional FLAIR: DL-FLAIR {summaries['dl']}, synthetic "
+            f"{summaries['synthetic']}. Paper: DL-FLAIR 0.57 ± 0.17, synthetic 0.55 ± 0.14 "
+            "(P = 1).",
+        ),
+        *(_lesion_figure(s) for s in shown),
+        "<h2>Methods</h2>",
+        f"<p>{escape(methods_paragraph(config, n_train=n_train, n_test=len(subjects)))}</p>",
+        "<h2>Full tables</h2>",
+        table_html(
+            _readable_table(table),
+            caption="This run (results/stats/table.tsv): mean ± SD over test subjects; change "
+            "of the means, DL vs synthetic; paired two-sided Wilcoxon signed-rank test.",
+        ),
+        *(
+            f"<h3>Synthetic FLAIR vs {escape(labels.image_name(image))}</h3>"
+            + table_html(
+                frame,
+                caption="Paired two-sided Wilcoxon signed-rank tests; the median difference "
+                "and the rank-biserial correlation are of "
+                f"{labels.image_name(image)} minus synthetic FLAIR; exact p where n is small "
+                "and there are no ties (Test column); the Note says why a value is n/a.",
+            )
+            for image, frame in labels.image_tests(
+                tests, reasons={"dice_conventional": lesions.undefined_reason(metrics, counts)}
+            ).items()
+        ),
+        "<h3>Tissues within each image</h3>",
+        table_html(
+            labels.tissue_tests(tests),
+            caption="GM vs WM, GM vs CSF and WM vs CSF within each image (paired by subject).",
         ),
         "<h3>Normality (Shapiro-Wilk)</h3>",
-        table_html(normality),
+        table_html(labels.normality(normality)),
+        "<h2>Figures of every test subject</h2>",
     ]
-    body.append("<h2>Figures</h2>")
-    for images in inputs.subjects:
-        body.append(_subject_figures(images, images.subject in representative))
-    body.append("<h2>Training</h2>")
-    losses = {stage: _read_tsv(path) for stage, path in inputs.losses.items()}
-    body.append(figure_html(figures.loss_curves(losses), "Loss curves of both training stages."))
+    for s in subjects:
+        if s.images.subject in representative:
+            body.append(_magnified(s))
+        body.append(_qc_thumbnails(s))
+    body += [
+        "<h2>Training</h2>",
+        figure_html(
+            figures.loss_curves(losses),
+            "Loss curves of both training stages: G and D losses (left) and the MAE of G "
+            "against both FLAIRs in training units (right); each point is the mean over "
+            "log_every iterations.",
+        ),
+    ]
     if inputs.truth:
         truth = pd.concat([_read_tsv(p) for p in inputs.truth], ignore_index=True)
+        truth["subject"] = truth["subject"].astype(str)
+        lesion_qc = {
+            c.subject: (
+                not c.failures(),
+                "; ".join(c.failures()) or "lesions detected on every map",
+            )
+            for c in counts
+        }
+        grid, _, numbers = qc.qc_grid(truth, {"lesions detected on every FLAIR (test)": lesion_qc})
         body += [
-            "<h2>Digital phantom: ground truth</h2>",
+            "<h2>Digital phantom: ground truth QC</h2>",
             "<p>The phantom's true relaxation maps, tissue fractions, lesion masks and head "
             "motion are known, so every step is checked against them. The conventional "
             "FLAIR's lesion map is scored against two truths: the lesions the FLAIR images "
             "(the phantom's lesion fractions as the moved head meets the FLAIR's slices, "
-            "carried into synthetic space by the true motion; the target applies here) and "
+            "carried into synthetic space by the true motion; the tolerance applies here) and "
             "the MDME-space lesion mask. The Dice of the first against the second (the "
-            "ceiling row) is what the acquisition geometry alone loses: with 5 mm between "
+            "ceiling column) is what the acquisition geometry alone loses: with 5 mm between "
             "slices, a lesion that fills an MDME slice can straddle two FLAIR slices.</p>",
-            table_html(truth),
+            grid,
+            numbers,
         ]
     html_text = page(config.get("report", {}).get("title", "synflair report"), "".join(body))
     with atomic_output(out) as tmp:

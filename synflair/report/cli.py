@@ -17,6 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--configfile", required=True, help="the workflow's config YAML")
     parser.add_argument("--out", required=True, help="output HTML file")
     parser.add_argument("--n-train", type=int, default=None, help="training subjects (methods)")
+    parser.add_argument(
+        "--phantom",
+        default=None,
+        help="phantom cohort folder, for the true lesion counts (default: resources/phantom "
+        "beside --results, if there)",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -24,7 +30,7 @@ def run(args: argparse.Namespace) -> None:
     if not path.is_file():
         raise SynflairError(f"--configfile {path}: no such file")
     config = yaml.safe_load(path.read_text())
-    inputs = discover(args.results)
+    inputs = discover(args.results, args.phantom)
     representative = config.get("report", {}).get("representative")
     if isinstance(representative, str):
         representative = [representative]

@@ -29,9 +29,10 @@ def choose_slice(mask: np.ndarray, lesions: np.ndarray | None = None) -> int:
 
 
 def _show(ax, image, vmax, title, cmap="gray"):
-    ax.imshow(image.T, cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
+    shown = ax.imshow(image.T, cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
     ax.set_title(title, fontsize=9)
     ax.axis("off")
+    return shown
 
 
 def nrmse_map(image: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -42,8 +43,31 @@ def nrmse_map(image: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.
     return out
 
 
-def flair_comparison(images: dict, reference: np.ndarray, mask: np.ndarray, k: int, subject: str):
+def shared_error_max(maps: list[np.ndarray], masks: list[np.ndarray]) -> float:
+    """Upper end of the NRMSE colour scale shared by the panels: the 99th percentile of all
+    the maps' in-mask values, rounded up to 2 significant digits (at least 0.01)."""
+    values = np.concatenate([m[k] for m, k in zip(maps, masks, strict=True)])
+    if values.size == 0:
+        return 1.0
+    top = float(np.percentile(values, 99))
+    if not top > 0:
+        return 0.01
+    digits = 1 - int(np.floor(np.log10(top)))
+    return max(0.01, float(np.ceil(top * 10**digits) / 10**digits))
+
+
+def flair_comparison(
+    images: dict,
+    reference: np.ndarray,
+    mask: np.ndarray,
+    k: int,
+    subject: str,
+    error_max: float | None = None,
+):
     """Fig 2: synthetic, DL and conventional FLAIR and the NRMSE maps of the first two.
+
+    The FLAIRs share one grey scale and the NRMSE maps one colour scale
+    (``[0, error_max]``), each with its colour bar.
 
     Parameters
     ----------
@@ -56,18 +80,26 @@ def flair_comparison(images: dict, reference: np.ndarray, mask: np.ndarray, k: i
     k : int
         Slice.
     subject : str
+    error_max : float, optional
+        Top of the NRMSE scale (default :func:`shared_error_max` of the shown slices).
     """
     names = list(images)
     vmax = float(np.percentile(reference[mask], 99.5))
-    fig, axes = plt.subplots(2, len(names) + 1, figsize=(3.2 * (len(names) + 1), 6.4))
+    errors = {name: nrmse_map(images[name], reference, mask)[:, :, k] for name in names}
+    if error_max is None:
+        error_max = shared_error_max(list(errors.values()), [mask[:, :, k]] * len(names))
+    fig, axes = plt.subplots(
+        2, len(names) + 1, figsize=(3.2 * (len(names) + 1) + 0.8, 6.4), layout="constrained"
+    )
     for col, name in enumerate(names):
-        _show(
-            axes[0, col], images[name][:, :, k] * mask[:, :, k], vmax, IMAGE_TITLES.get(name, name)
-        )
-        error = nrmse_map(images[name], reference, mask)[:, :, k]
-        _show(axes[1, col], error, 1.0, f"NRMSE map, {IMAGE_TITLES.get(name, name)}", "magma")
+        title = IMAGE_TITLES.get(name, name)
+        grey = _show(axes[0, col], images[name][:, :, k] * mask[:, :, k], vmax, title)
+        error = _show(axes[1, col], errors[name], error_max, f"NRMSE map, {title}", "magma")
     _show(axes[0, -1], reference[:, :, k] * mask[:, :, k], vmax, IMAGE_TITLES["conventional"])
     axes[1, -1].axis("off")
+    fig.colorbar(grey, ax=axes[0, :], shrink=0.8, label="FLAIR, common intensity scale")
+    bar = fig.colorbar(error, ax=axes[1, :-1], shrink=0.8, extend="max")
+    bar.set_label(f"|error| / mean intracranial intensity (shared scale 0-{error_max:g})")
     fig.suptitle(f"sub-{subject}, slice {k}", fontsize=10)
     return fig
 
@@ -111,54 +143,85 @@ def magnified(images: dict, reference: np.ndarray, dseg: np.ndarray, k: int, reg
 
 
 def loss_curves(losses: dict[str, pd.DataFrame]):
-    """Loss curves of both stages (every numeric column except the iteration)."""
-    fig, axes = plt.subplots(1, len(losses), figsize=(5.5 * len(losses), 3.4), squeeze=False)
-    for ax, (stage, frame) in zip(axes[0], losses.items(), strict=True):
-        x = frame["iteration"] if "iteration" in frame else np.arange(len(frame))
-        for column in frame.columns:
-            if column != "iteration" and pd.api.types.is_numeric_dtype(frame[column]):
-                ax.plot(x, frame[column], label=column, lw=1)
-        ax.set_title(stage, fontsize=10)
-        ax.set_xlabel("iteration")
-        ax.legend(fontsize=7)
-    return fig
+    """Loss curves of both stages: :func:`synflair.train.progress.loss_figure`, one
+    implementation for ``losses.png`` and the report."""
+    from synflair.train.progress import loss_figure
+
+    return loss_figure(list(losses.values()))
+
+
+#: Tissue labels of ``dseg`` and their overlay colours.
+TISSUE_COLOURS = {1: ("CSF", "#3b82f6"), 2: ("GM", "#f59e0b"), 3: ("WM", "#10b981")}
+#: Lesion-outline colour of each image's lesion map.
+LESION_COLOURS = {"conventional": "red", "synthetic": "cyan", "dl": "lime", "stage1": "orange"}
 
 
 def qc_thumbnails(t1w, dseg, synthetic, conventional, lesions: dict, mask, k: int, subject: str):
-    """Per-subject QC: registration overlay, tissue segmentation and lesion maps."""
-    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.4))
+    """Per-subject QC: registration overlay, tissue segmentation and lesion maps, with legends."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 4.2), layout="constrained")
     vmax = float(np.percentile(synthetic[mask], 99.5))
     _show(axes[0], synthetic[:, :, k], vmax, "registration: conventional edges on synthetic")
     edges = np.hypot(*np.gradient(conventional[:, :, k].astype(float)))
     axes[0].contour(edges.T, levels=[np.percentile(edges, 90)], colors="yellow", linewidths=0.4)
+    axes[0].legend(
+        handles=[Line2D([], [], color="yellow", lw=1, label="conventional FLAIR edges")],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        fontsize=7,
+        frameon=False,
+    )
     _show(
         axes[1],
         t1w[:, :, k] * mask[:, :, k],
         float(np.percentile(t1w[mask], 99.5)),
         "segmentation (CSF/GM/WM)",
     )
+    colours = ListedColormap([TISSUE_COLOURS[i][1] for i in sorted(TISSUE_COLOURS)])
     axes[1].imshow(
         np.ma.masked_equal(dseg[:, :, k], 0).T,
-        cmap="viridis",
-        alpha=0.35,
-        vmin=1,
-        vmax=3,
+        cmap=colours,
+        alpha=0.4,
+        vmin=0.5,
+        vmax=3.5,
         interpolation="nearest",
+    )
+    axes[1].legend(
+        handles=[Patch(color=c, alpha=0.6, label=n) for n, c in TISSUE_COLOURS.values()],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=3,
+        fontsize=7,
+        frameon=False,
     )
     _show(
         axes[2],
         conventional[:, :, k] * mask[:, :, k],
         float(np.percentile(conventional[mask], 99.5)),
-        "lesions (on conventional)",
+        "lesion outlines (on conventional)",
     )
-    colours = {"conventional": "red", "synthetic": "cyan", "dl": "lime", "stage1": "orange"}
+    handles = []
     for name, lesion in lesions.items():
-        if lesion[:, :, k].any():
+        colour = LESION_COLOURS.get(name, "white")
+        present = bool(lesion[:, :, k].any())
+        if present:
             axes[2].contour(
-                lesion[:, :, k].T.astype(float),
-                levels=[0.5],
-                colors=colours.get(name, "white"),
-                linewidths=0.6,
+                lesion[:, :, k].T.astype(float), levels=[0.5], colors=colour, linewidths=0.6
             )
+        label = IMAGE_TITLES.get(name, name).replace(" (registered)", "")
+        handles.append(
+            Line2D([], [], color=colour, lw=1, label=label if present else f"{label}: none here")
+        )
+    axes[2].legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+        fontsize=7,
+        frameon=False,
+    )
     fig.suptitle(f"sub-{subject}, slice {k}", fontsize=9)
     return fig

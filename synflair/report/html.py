@@ -19,6 +19,9 @@ td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0}figcaption{font-size:0.88em;color:#444}img{max-width:100%}
 .note{background:#f8f8e8;border-left:4px solid #cc9;padding:0.5em 1em;font-size:0.92em}
 .small{font-size:0.85em;color:#555}
+table.headline td:nth-child(2),table.headline th{text-align:left}
+td.t{text-align:left}td.na{text-align:left;color:#8a4b00;font-size:0.9em}
+ul.verdict li{margin:0.35em 0}ul.verdict{font-size:1.05em}
 """
 
 
@@ -45,6 +48,15 @@ def figure_html(figure, caption: str) -> str:
     )
 
 
+def _looks_numeric(text: str) -> bool:
+    head = text.split(" ")[0].replace("%", "").replace("+", "").replace("−", "-")
+    try:
+        float(head)
+    except ValueError:
+        return text == "n/a"
+    return True
+
+
 def table_html(frame: pd.DataFrame, *, caption: str | None = None, floatfmt: str = "{:.4g}") -> str:
     """A DataFrame as an HTML table (values escaped, floats formatted)."""
     head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
@@ -56,7 +68,10 @@ def table_html(frame: pd.DataFrame, *, caption: str | None = None, floatfmt: str
                 text = "n/a" if pd.isna(value) else floatfmt.format(value)
             else:
                 text = str(value)
-            cells.append(f"<td>{escape(text)}</td>")
+            numeric = isinstance(value, (int, float)) or _looks_numeric(text)
+            cells.append(
+                f"<td>{escape(text)}</td>" if numeric else f"<td class='t'>{escape(text)}</td>"
+            )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -10,8 +10,8 @@ from synflair.report.build import ReportInputs, SubjectImages
 IMAGES = ("synthetic", "dl", "stage1")
 
 
-def subject_images(results: Path, subject: str) -> SubjectImages:
-    """Paths of one test subject's images under ``results``."""
+def subject_images(results: Path, subject: str, phantom: Path | None = None) -> SubjectImages:
+    """Paths of one test subject's images under ``results`` (and its phantom truth, if any)."""
 
     def path(stage, suffix):
         return str(results / stage / f"sub-{subject}" / f"sub-{subject}_{suffix}")
@@ -23,6 +23,10 @@ def subject_images(results: Path, subject: str) -> SubjectImages:
         "conventional": path("registration", "space-synthetic_FLAIR.nii.gz"),
     }
     lesions = {name: path("lesions", f"desc-{name}_lesions.nii.gz") for name in flair}
+    truth = None
+    if phantom is not None:
+        found = phantom / f"sub-{subject}" / "truth" / f"sub-{subject}_label-lesion_mask.nii.gz"
+        truth = str(found) if found.is_file() else None
     return SubjectImages(
         subject=subject,
         flair=flair,
@@ -30,12 +34,21 @@ def subject_images(results: Path, subject: str) -> SubjectImages:
         mask=path("quantify", "desc-intracranial_mask.nii.gz"),
         dseg=path("segmentation", "dseg.nii.gz"),
         t1w=path("quantify", "desc-synthetic_T1w.nii.gz"),
+        truth_lesions=truth,
     )
 
 
-def discover(results: str | Path) -> ReportInputs:
-    """Build :class:`ReportInputs` from ``results`` (the test subjects are those with metrics)."""
+def discover(results: str | Path, phantom: str | Path | None = None) -> ReportInputs:
+    """Build :class:`ReportInputs` from ``results`` (the test subjects are those with metrics).
+
+    ``phantom`` is the phantom cohort folder (default: ``resources/phantom`` beside
+    ``results``, where the workflow writes it); its true lesion masks, when present,
+    are counted in the lesion table.
+    """
     results = Path(results)
+    phantom = Path(phantom) if phantom else results.parent / "resources" / "phantom"
+    if not phantom.is_dir():
+        phantom = None
     metrics = sorted(results.glob("metrics/sub-*/sub-*_metrics.tsv"))
     if not metrics:
         raise SynflairError(f"{results}/metrics: no per-subject metrics; run the workflow first")
@@ -57,6 +70,6 @@ def discover(results: str | Path) -> ReportInputs:
         losses={
             f"stage {s}": str(results / "train" / f"stage-{s}" / "losses.tsv") for s in ("1", "2")
         },
-        subjects=[subject_images(results, s) for s in subjects],
+        subjects=[subject_images(results, s, phantom) for s in subjects],
         truth=[str(p) for p in sorted(results.glob("qc/sub-*/sub-*_truth.tsv"))],
     )

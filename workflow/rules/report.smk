@@ -4,6 +4,10 @@
 rule report_html:
     input:
         unpack(report_inputs),
+        # phantom subject folders of the test subjects: their true lesion masks are counted
+        phantom=lambda wildcards: (
+            [f"{PHANTOM_DIR}/sub-{subject}" for subject in TEST] if IS_PHANTOM else []
+        ),
     output:
         report("results/report.html", caption="../report/report.rst", category="Report"),
     log:

@@ -1,12 +1,23 @@
 """Build results/report.html from the workflow's outputs."""
 
 import sys
+from pathlib import Path
 
 from synflair.report.build import ReportInputs, SubjectImages, build_report
 
 sys.stderr = open(snakemake.log[0], "w")
 inputs, params = snakemake.input, snakemake.params
 names = ["synthetic", "dl", "stage1", "conventional"]
+phantom = {Path(p).name.removeprefix("sub-"): Path(p) for p in inputs.phantom}
+
+
+def truth_lesions(subject):
+    """The phantom's true lesion mask of a test subject (None for real data)."""
+    if subject not in phantom:
+        return None
+    return str(phantom[subject] / "truth" / f"sub-{subject}_label-lesion_mask.nii.gz")
+
+
 subjects = [
     SubjectImages(
         subject=s,
@@ -15,6 +26,7 @@ subjects = [
         mask=inputs[f"mask_{s}"],
         dseg=inputs[f"dseg_{s}"],
         t1w=inputs[f"t1w_{s}"],
+        truth_lesions=truth_lesions(s),
     )
     for s in params.test
 ]
