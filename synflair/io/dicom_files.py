@@ -18,6 +18,7 @@ are skipped.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ JUNK_NAMES = frozenset({"DICOMDIR", "Thumbs.db", "desktop.ini"})
 MAX_LISTED = 5
 _PIXEL_DATA = 0x7FE00010
 _UNDEFINED_LENGTH = 0xFFFFFFFF
+_NOT_DICOM = "not a DICOM file (no 'DICM' marker at byte 128)"
+
+log = logging.getLogger(__name__)
 
 
 def list_files(dirs: Sequence[Path], *, what: str = "DICOM") -> list[Path]:
@@ -106,7 +110,7 @@ def _read_one(path: Path) -> tuple[Dataset | None, str | None]:
                 f"not a DICOM file, or an unreadable or truncated one ({size} bytes; expected "
                 "the 'DICM' marker at byte 128)"
             )
-        return None, "not a DICOM file (no 'DICM' marker at byte 128)"
+        return None, _NOT_DICOM
     except Exception as error:  # pydicom raises many types for damaged files
         return None, f"unreadable or truncated DICOM file ({type(error).__name__}: {error})"
     if _PIXEL_DATA not in ds:
@@ -133,7 +137,11 @@ def _read_one(path: Path) -> tuple[Dataset | None, str | None]:
 
 
 def read_datasets(files: Iterable[Path], where: str) -> list[tuple[Path, Dataset]]:
-    """Open every file; refuse if any is not DICOM, unreadable or truncated.
+    """Open every file; refuse if any is unreadable or truncated.
+
+    Files that are not DICOM at all (no ``DICM`` marker, e.g. a README or a PDF
+    beside the series) are skipped with a warning naming them, as long as the
+    folder holds DICOM files; damaged DICOM files are always refused.
 
     Parameters
     ----------
@@ -151,13 +159,23 @@ def read_datasets(files: Iterable[Path], where: str) -> list[tuple[Path, Dataset
     SynflairError
         Naming up to :data:`MAX_LISTED` bad files and why each is bad.
     """
-    read, bad = [], []
+    read, bad, foreign = [], [], []
     for path in files:
         ds, why = _read_one(path)
-        if ds is None:
-            bad.append((path, why))
-        else:
+        if ds is not None:
             read.append((path, ds))
+        elif why == _NOT_DICOM and path.stat().st_size >= 132:
+            foreign.append((path, why))  # a README or report beside the series: skipped
+        else:
+            bad.append((path, why))
+    if foreign and read:
+        names = ", ".join(str(path) for path, _ in foreign[:MAX_LISTED])
+        more = f" and {len(foreign) - MAX_LISTED} more" if len(foreign) > MAX_LISTED else ""
+        log.warning(
+            "%s: skipped %d file(s) that are not DICOM: %s%s", where, len(foreign), names, more
+        )
+    elif foreign:
+        bad.extend(foreign)
     if bad:
         listed = "; ".join(f"{path}: {why}" for path, why in bad[:MAX_LISTED])
         more = f" and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""

@@ -117,11 +117,19 @@ def test_mixed_matrix_names_the_files(mdme_copy):
     assert str(paths[7]) in str(info.value)
 
 
-def test_non_dicom_file_is_named(mdme_copy):
+def test_non_dicom_file_is_skipped_and_named(mdme_copy, acquisition, caplog):
     notes = mdme_copy / "notes.txt"
     notes.write_text("scanned on Tuesday; the patient moved during the FLAIR\n" * 5)
+    result = read_mdme(mdme_copy)
+    np.testing.assert_array_equal(result.real, read_mdme(acquisition.directory).real)
+    assert f"skipped 1 file(s) that are not DICOM: {notes}" in caplog.text
+
+
+def test_only_non_dicom_files_are_refused(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("scanned on Tuesday; the patient moved during the FLAIR\n" * 5)
     with pytest.raises(SynflairError, match=re.escape(f"{notes}: not a DICOM file")):
-        read_mdme(mdme_copy)
+        read_mdme(tmp_path)
 
 
 def test_known_junk_is_ignored(mdme_copy, acquisition):
