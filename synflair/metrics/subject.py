@@ -30,6 +30,7 @@ import pandas as pd
 from synflair.errors import SynflairError
 from synflair.intensity import INTRACRANIAL_MEAN, to_common_scale
 from synflair.lesions.detection import lesion_detection
+from synflair.metrics.contrast import MIN_LESION_VOXELS, lesion_nawm_ratio, nawm_mask
 from synflair.metrics.image import PAPER_PEAK
 from synflair.metrics.overlap import dice
 
@@ -74,6 +75,9 @@ class MetricsConfig:
     reference_name : str
         Name of the reference image in the table (its ``mean`` rows) and of the
         reference lesion map (the ``dice_<reference_name>`` metrics).
+    nawm_margin : int
+        In-plane dilation (voxels) of a lesion map removed from WM to give the
+        normal-appearing WM of the lesion-contrast rows (:mod:`synflair.metrics.contrast`).
     """
 
     peak: float = PAPER_PEAK
@@ -81,6 +85,7 @@ class MetricsConfig:
     target_mean: float = INTRACRANIAL_MEAN
     nrmse_normalizer: str = "intracranial"
     reference_name: str = "conventional"
+    nawm_margin: int = 2
 
     def __post_init__(self):
         if not (np.isfinite(self.peak) and self.peak > 0):
@@ -97,6 +102,9 @@ class MetricsConfig:
             )
         if not self.reference_name:
             raise ValueError(f"reference_name must be non-empty, not {self.reference_name!r}")
+        margin = self.nawm_margin
+        if isinstance(margin, bool) or not isinstance(margin, int) or margin < 0:
+            raise ValueError(f"nawm_margin must be an integer >= 0 voxels, not {margin!r}")
 
 
 #: The paper's settings.
@@ -210,6 +218,32 @@ def _lesion_rows(subject, lesions, truth, config):
     return rows
 
 
+def _contrast_rows(subject, reference, images, mask, dseg, lesions, truth, config):
+    """``lesion_ratio_<map>`` (all FLAIRs) and ``lesion_contrast_<map>`` (images under test)."""
+    maps = {}
+    if config.reference_name in lesions:
+        maps[config.reference_name] = lesions[config.reference_name]
+    if truth is not None:
+        maps["truth"] = truth
+    rows = []
+    for map_name, lesion in maps.items():
+        nawm = nawm_mask(dseg, mask, lesion, config.nawm_margin)
+        n = int(lesion.sum())
+        few = f"{n} voxel(s) in the {map_name} lesion map; need {MIN_LESION_VOXELS} or more"
+        ref_ratio = lesion_nawm_ratio(reference, lesion, nawm)
+        rows.append((subject, config.reference_name, LESION_REGION, SCALING_NONE,
+                     f"lesion_ratio_{map_name}", ref_ratio, n, math.nan,
+                     few if math.isnan(ref_ratio) else ""))  # fmt: skip
+        for name, image in images.items():
+            ratio = lesion_nawm_ratio(image, lesion, nawm)
+            contrast = ratio / ref_ratio if ref_ratio > 0 else math.nan
+            for metric, value in (("ratio", ratio), ("contrast", contrast)):
+                rows.append((subject, name, LESION_REGION, SCALING_NONE,
+                             f"lesion_{metric}_{map_name}", value, n, math.nan,
+                             few if math.isnan(value) else ""))  # fmt: skip
+    return rows
+
+
 def subject_metrics(
     subject: str,
     reference: np.ndarray,
@@ -248,7 +282,10 @@ def subject_metrics(
         Columns :data:`COLUMNS`. Metrics: ``psnr`` (dB), ``nrmse``, ``mean`` (intensity of
         the image in the region; also for the reference) per image, region and scaling;
         ``dice_<ref>``, ``lesion_tpr_<ref>``, ``lesion_fpr_<ref>`` per lesion map with
-        ``region = "lesions"`` and ``scaling = "none"``. ``note`` says why a value is NaN
+        ``region = "lesions"`` and ``scaling = "none"``; on the reference's lesion map
+        (and on ``lesion_truth``), ``lesion_ratio_<ref>`` (lesion / NAWM mean, every FLAIR
+        and the reference) and ``lesion_contrast_<ref>`` (an image's ratio over the
+        reference's; see :mod:`synflair.metrics.contrast`). ``note`` says why a value is NaN
         (e.g. an empty region).
 
     Raises
@@ -306,4 +343,5 @@ def subject_metrics(
                 raise SynflairError(f"lesion truth has shape {truth.shape}, expected {shape}")
             truth = truth.astype(bool)
         rows += _lesion_rows(subject, checked, truth, config)
+        rows += _contrast_rows(subject, reference, images, mask, dseg, checked, truth, config)
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -48,6 +48,8 @@ SCALING_NONE = "none"
 TISSUE_PAIRS = (("GM", "WM"), ("GM", "CSF"), ("WM", "CSF"))
 #: Prefix of the lesion-overlap metrics compared between images.
 DICE_PREFIX = "dice_"
+#: Prefix of the lesion-contrast metrics compared between images (synflair.metrics.contrast).
+CONTRAST_PREFIX = "lesion_contrast_"
 
 TEST_COLUMNS = (
     "comparison",
@@ -246,9 +248,17 @@ def images_under_test(frame: pd.DataFrame, config: StatsConfig) -> list[str]:
 
 
 def dice_metrics(frame: pd.DataFrame) -> list[str]:
-    """Lesion-overlap metrics present (``dice_conventional`` first)."""
-    names = {m for m in frame["metric"] if str(m).startswith(DICE_PREFIX)}
-    return sorted(names, key=lambda m: (m != "dice_conventional", m))
+    """Lesion metrics compared between images: Dice, then lesion contrast (conventional first).
+
+    ``dice_<ref>`` (overlap) and ``lesion_contrast_<ref>`` (lesion/NAWM ratio relative to
+    the conventional FLAIR's); both have ``scaling = "none"``.
+    """
+    prefixes = (DICE_PREFIX, CONTRAST_PREFIX)
+    names = {m for m in frame["metric"] if str(m).startswith(prefixes)}
+    return sorted(
+        names,
+        key=lambda m: (not str(m).startswith(DICE_PREFIX), not m.endswith("_conventional"), m),
+    )
 
 
 def comparisons_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) -> pd.DataFrame:
@@ -315,7 +325,8 @@ def normality_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) 
     rows = []
     for metric in metric_names:
         sub = frame[frame["metric"] == metric]
-        scaling = SCALING_NONE if metric.startswith(DICE_PREFIX) else config.scaling
+        lesion_metric = metric.startswith((DICE_PREFIX, CONTRAST_PREFIX))
+        scaling = SCALING_NONE if lesion_metric else config.scaling
         for region in _present(sub, "region", config.regions):
             variables = [(image, _series(sub, image, region, metric), []) for image in images]
             for other in images[1:]:
