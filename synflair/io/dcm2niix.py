@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,21 +32,55 @@ from synflair.io.anonymize import check_no_identifiers, identifiers_of, scrub_si
 from synflair.io.dicom_files import describe_series, list_files, read_datasets, series_of
 from synflair.io.sidecar import sidecar_path
 
-__all__ = ["dcm2niix_interface", "standard_to_nifti"]
+__all__ = ["dcm2niix_interface", "find_dcm2niix", "standard_to_nifti"]
 
 _FILENAME = "series"
 
 
-def dcm2niix_interface(dicom_dir: str | os.PathLike, out_dir: str | os.PathLike, filename: str):
+def find_dcm2niix() -> str | None:
+    """The dcm2niix executable: beside the running interpreter, in the package, then on PATH.
+
+    A virtual environment that is not activated (pipx, cron, a cluster job
+    script calling ``/path/to/venv/bin/synflair``) has dcm2niix beside its
+    interpreter but not on ``PATH``; the PyPI package ``dcm2niix`` also records
+    where its binary is. Both come before ``PATH``, so the dcm2niix installed
+    with synflair is the one used.
+
+    Returns
+    -------
+    str or None
+        The executable's path, or None when there is none.
+    """
+    beside = Path(sys.executable).parent / "dcm2niix"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    try:
+        import dcm2niix as package
+    except ImportError:
+        package = None
+    binary = getattr(package, "bin", None)
+    if binary and Path(binary).is_file() and os.access(binary, os.X_OK):
+        return str(binary)
+    return shutil.which("dcm2niix")
+
+
+def dcm2niix_interface(
+    dicom_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    filename: str,
+    executable: str = "dcm2niix",
+):
     """The nipype Dcm2niix interface of one conversion.
 
     BIDS sidecar with anonymization (``-b y -ba y``), gzip (``-z y``), no
     cropping or merging; the command line is ``interface.cmdline``.
+    ``executable`` is the dcm2niix to run (:func:`find_dcm2niix`).
     """
     os.environ.setdefault("NIPYPE_NO_ET", "1")  # no version check over the network
     from nipype.interfaces.dcm2nii import Dcm2niix
 
     return Dcm2niix(
+        command=executable,
         source_dir=str(dicom_dir),
         output_dir=str(out_dir),
         out_filename=filename,
@@ -115,13 +150,15 @@ def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) 
     dicom_dir, out_nii = Path(dicom_dir), Path(out_nii)
     out_json = sidecar_path(out_nii)
     identifiers = _source_identifiers(dicom_dir)
-    if shutil.which("dcm2niix") is None:
+    executable = find_dcm2niix()
+    if executable is None:
         raise SynflairError(
-            f"dcm2niix not found on PATH; install it (pip install dcm2niix) to convert {dicom_dir}"
+            f"dcm2niix not found (beside {sys.executable}, in the dcm2niix package, or on PATH); "
+            f"install it (pip install dcm2niix) to convert {dicom_dir}"
         )
     out_nii.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".dcm2niix.", dir=out_nii.parent) as tmp:
-        interface = dcm2niix_interface(dicom_dir, tmp, _FILENAME)
+        interface = dcm2niix_interface(dicom_dir, tmp, _FILENAME, executable)
         try:
             result = interface.run()
             stdout = result.runtime.stdout or ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -13,10 +13,10 @@ from dicom_cases import AXIAL, PATIENT
 
 from synflair.errors import SynflairError
 from synflair.geometry import stack_affine
-from synflair.io.dcm2niix import dcm2niix_interface, standard_to_nifti
+from synflair.io.dcm2niix import dcm2niix_interface, find_dcm2niix, standard_to_nifti
 from synflair.io.dicom_write import write_magnitude_dicom
 
-pytestmark = pytest.mark.skipif(shutil.which("dcm2niix") is None, reason="needs dcm2niix")
+pytestmark = pytest.mark.skipif(find_dcm2niix() is None, reason="needs dcm2niix")
 
 
 def _write(directory, volume, affine=AXIAL, series_number=2, seed="flair"):
@@ -118,3 +118,23 @@ def test_command_line(tmp_path):
     for flag in ("-ba y", "-b y", "-z y", "-f series", f"-o {tmp_path / 'out'}", "-x n", "-m 0"):
         assert flag in line
     assert line.endswith(f" {tmp_path / 'flair'}")
+
+
+def test_found_without_an_activated_environment(tmp_path):
+    """``/path/to/venv/bin/synflair`` from cron or a job script: PATH lacks the venv's bin."""
+    import subprocess
+    import sys
+
+    console = Path(sys.executable).parent / "synflair"
+    if not console.is_file():
+        pytest.skip(f"no console script beside {sys.executable}")
+    volume = np.random.default_rng(0).uniform(100, 1000, (16, 12, 4))
+    _write(tmp_path / "flair", volume)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    assert not [d for d in env["PATH"].split(":") if (Path(d) / "dcm2niix").exists()]
+    out = tmp_path / "out" / "FLAIR.nii.gz"
+    argv = [str(console), "dicom2nifti", "--kind", "standard"]
+    argv += ["--dicom", str(tmp_path / "flair"), "--out", str(out)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert out.is_file()
