@@ -18,7 +18,7 @@ from typing import Any
 
 from synflair.errors import SynflairError
 
-__all__ = ["check_against_schema", "dotted", "load_schema"]
+__all__ = ["check_against_schema", "coerce_scalars", "dotted", "load_schema"]
 
 
 def load_schema(path: str | os.PathLike) -> dict:
@@ -121,3 +121,63 @@ def check_against_schema(instance: Any, schema: dict, *, what: str = "config") -
     if what != "config":
         message = f"{what}: " + message.replace("config key", "column")
     raise SynflairError(message)
+
+
+def _scalar(text: str, types: set[str]):
+    """``text`` as the first of ``types`` it spells, or ``text`` itself."""
+    lowered = text.strip().lower()
+    if "boolean" in types and lowered in ("true", "false"):
+        return lowered == "true"
+    if "null" in types and lowered in ("null", "~", "none", ""):
+        return None
+    if "integer" in types:
+        try:
+            return int(text.strip())
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(text.strip())
+        except ValueError:
+            pass
+    return text
+
+
+def coerce_scalars(instance: Any, schema: dict) -> Any:
+    """Turn strings into the integers, numbers, booleans or nulls the schema asks for.
+
+    Snakemake's ``--config`` reads a nested override such as
+    ``--config phantom='{preset: demo, subjects: 8, seed: 1}'`` with every
+    scalar a string. Where the schema expects a non-string type at that key, a
+    string that spells such a value is converted; anything else is left for
+    :func:`check_against_schema` to report. Keys whose schema allows strings
+    are never touched.
+
+    Parameters
+    ----------
+    instance : dict, list or scalar
+        The configuration (modified in place where it is a dict or list).
+    schema : dict
+        Its JSON schema.
+
+    Returns
+    -------
+    The converted instance.
+    """
+    if not isinstance(schema, dict):
+        return instance
+    if isinstance(instance, dict):
+        properties = schema.get("properties", {})
+        for key, value in instance.items():
+            if key in properties:
+                instance[key] = coerce_scalars(value, properties[key])
+        return instance
+    if isinstance(instance, list):
+        items = schema.get("items")
+        return [coerce_scalars(v, items) for v in instance] if isinstance(items, dict) else instance
+    if isinstance(instance, str):
+        types = schema.get("type", [])
+        types = {types} if isinstance(types, str) else set(types)
+        if types and "string" not in types:
+            return _scalar(instance, types)
+    return instance

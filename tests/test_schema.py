@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from synflair.errors import SynflairError
-from synflair.schema import check_against_schema, dotted, load_schema
+from synflair.schema import check_against_schema, coerce_scalars, dotted, load_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_SCHEMA = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
@@ -89,3 +89,23 @@ def test_valid_sheet_row_passes():
 def test_missing_schema_file(tmp_path):
     with pytest.raises(SynflairError, match="schema file missing"):
         load_schema(tmp_path / "none.yaml")
+
+
+def test_command_line_strings_are_typed_as_the_schema_says(config):
+    schema = CONFIG_SCHEMA
+    override = copy.deepcopy(config)
+    override["phantom"] = {"preset": "demo", "subjects": "8", "seed": "1"}
+    override["metrics"]["peak"] = "25500.5"
+    override["training"]["iterations"] = "null"
+    coerce_scalars(override, schema)
+    assert override["phantom"] == {"preset": "demo", "subjects": 8, "seed": 1}
+    assert override["metrics"]["peak"] == 25500.5
+    assert override["training"]["iterations"] is None
+    check_against_schema(override, schema)
+    # a string the schema wants as a string stays one; a non-number stays for the check
+    override["report"]["title"] = "12"
+    override["phantom"]["subjects"] = "eight"
+    coerce_scalars(override, schema)
+    assert override["report"]["title"] == "12"
+    with pytest.raises(SynflairError, match=r"config key 'phantom\.subjects': 'eight'"):
+        check_against_schema(override, schema)

@@ -120,3 +120,19 @@ def test_valid_sheet_with_relative_paths_plans_the_whole_pipeline(workflow_dir):
     assert counts["evaluate_metrics"] == 1
     assert "phantom_subject" not in counts and "evaluate_truth" not in counts
     assert counts["report_html"] == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "subjects"),
+    [("phantom={preset: ci, subjects: 5, seed: 1}", 5), ("phantom={subjects: 8}", 8)],
+)
+def test_nested_command_line_override_as_config_readme_shows(workflow_dir, override, subjects):
+    """``--config phantom='{preset: demo, subjects: 8, seed: 1}'`` (config/README.md) works."""
+    result = snakemake(workflow_dir, "-n", "--config", override)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert job_counts(result.stdout)["phantom_subject"] == subjects
+
+
+def test_nested_override_of_the_wrong_type_names_the_key(workflow_dir):
+    result = snakemake(workflow_dir, "--cores", "1", "--config", "phantom={subjects: eight}")
+    _fails_before_any_job(workflow_dir, result, "config key 'phantom.subjects'", "integer")

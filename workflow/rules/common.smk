@@ -19,11 +19,18 @@ from synflair.cohort import (  # noqa: E402
     read_sheet,
 )
 from synflair.errors import SynflairError  # noqa: E402
-from synflair.schema import check_against_schema, load_schema  # noqa: E402
+from synflair.schema import (  # noqa: E402
+    check_against_schema,
+    coerce_scalars,
+    load_schema,
+)
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+CONFIG_SCHEMA = load_schema(SCHEMAS / "config.schema.yaml")
+# Nested --config overrides arrive with every scalar a string: type them as the schema says.
+coerce_scalars(config, CONFIG_SCHEMA)
 # A message naming the key first (Snakemake's validate prints the whole schema) ...
-check_against_schema(config, load_schema(SCHEMAS / "config.schema.yaml"))
+check_against_schema(config, CONFIG_SCHEMA)
 # ... then Snakemake's own validation, which records the schema in the run's metadata.
 validate(config, schema="../schemas/config.schema.yaml")
 
