@@ -31,6 +31,7 @@ from synflair.atomic import atomic_output
 from synflair.errors import SynflairError
 from synflair.nifti import load, load_data, load_mask, save
 from synflair.registration import ants as ants_backend
+from synflair.registration import export
 from synflair.registration import fsl as fsl_backend
 from synflair.registration.backend import resolve_backend
 from synflair.registration.transform import DOFS, WorldTransform
@@ -160,8 +161,10 @@ def register(
     fixed_mask: str | os.PathLike | None = None,
     settings: fsl_backend.FlirtSettings | ants_backend.AntsSettings | None = None,
     min_coverage: float = 0.25,
+    out_itk: str | os.PathLike | None = None,
+    out_flirt: str | os.PathLike | None = None,
 ) -> WorldTransform:
-    """Register ``moving`` to ``fixed``; write the resampled image and the transform JSON.
+    """Register ``moving`` to ``fixed``; write the resampled image and the transform.
 
     Parameters
     ----------
@@ -188,6 +191,11 @@ def register(
     min_coverage : float
         Fail if less than this fraction of the fixed grid maps inside the
         moving field of view (a failed registration).
+    out_itk : path-like, optional
+        Also the transform as an ITK text file (antsApplyTransforms, antspyx;
+        :mod:`synflair.registration.export`).
+    out_flirt : path-like, optional
+        Also the FLIRT matrix of ``flirt -in moving -ref fixed``.
 
     Returns
     -------
@@ -239,6 +247,11 @@ def register(
             tmp_transform = stack.enter_context(atomic_output(out_transform))
             _resample(name, moving, fixed, matrix, tmp_image, interpolation, work)
             result.write(tmp_transform)
+            if out_itk is not None:
+                export.write_itk(matrix, stack.enter_context(atomic_output(out_itk)))
+            if out_flirt is not None:
+                tmp_flirt = stack.enter_context(atomic_output(out_flirt))
+                export.write_flirt(matrix, moving, fixed, tmp_flirt)
     log.info(
         "registered %s to %s with %s (%d dof): rotation %.2f deg, translation %s mm",
         moving.name,

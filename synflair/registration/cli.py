@@ -3,7 +3,8 @@
 Example::
 
     synflair register --moving FLAIR.nii.gz --fixed SYN_FLAIR.nii.gz --out REG.nii.gz \\
-        --transform XFM.json [--backend auto|fsl|ants] [--dof 6|12] \\
+        --transform XFM.json [--itk XFM.txt] [--flirt XFM.mat] \\
+        [--backend auto|fsl|ants] [--dof 6|12] \\
         [--apply-to LESIONS.nii.gz LESIONS_REG.nii.gz ...]
 """
 
@@ -28,6 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         type=Path,
         help="output JSON: fixed_to_moving_world (x_moving = M @ x_fixed, RAS mm) and motion",
+    )
+    parser.add_argument(
+        "--itk",
+        type=Path,
+        help="also write the transform as an ITK text file (antsApplyTransforms, antspyx)",
+    )
+    parser.add_argument(
+        "--flirt", type=Path, help="also write the FLIRT matrix (flirt -in MOVING -ref FIXED)"
     )
     parser.add_argument("--backend", choices=BACKENDS, default="auto")
     parser.add_argument("--dof", type=int, choices=DOFS, default=6, help="6 rigid, 12 affine")
@@ -80,6 +89,8 @@ def run(args: argparse.Namespace) -> None:
         interpolation=args.interp,
         fixed_mask=args.fixed_mask,
         settings=settings,
+        out_itk=args.itk,
+        out_flirt=args.flirt,
     )
     for source, target in args.apply_to:
         api.apply_transform(

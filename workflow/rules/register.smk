@@ -8,6 +8,12 @@ rule register_flair:
     output:
         image=res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
         xfm=res("registration", "{subject}", "from-FLAIR_to-synthetic_xfm.json"),
+        itk=res(
+            "registration", "{subject}", "from-FLAIR_to-synthetic_mode-image_xfm.txt"
+        ),
+        flirt=res(
+            "registration", "{subject}", "from-FLAIR_to-synthetic_desc-flirt_xfm.mat"
+        ),
     log:
         "logs/registration/sub-{subject}.log",
     conda:
@@ -19,5 +25,6 @@ rule register_flair:
     shell:
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair register "
         "--moving {input.moving:q} --fixed {input.fixed:q} --out {output.image:q} "
-        "--transform {output.xfm:q} --backend {params.backend:q} --dof {params.dof:q} "
+        "--transform {output.xfm:q} --itk {output.itk:q} --flirt {output.flirt:q} "
+        "--backend {params.backend:q} --dof {params.dof:q} "
         "> {log:q} 2>&1"
