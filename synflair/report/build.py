@@ -16,6 +16,7 @@ from synflair.nifti import load_data
 from synflair.report import figures, labels, lesions, paired, qc, verdict
 from synflair.report.html import escape, figure_html, page, table_html
 from synflair.report.methods import methods_paragraph
+from synflair.train.progress import LOSS_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,33 @@ class ReportInputs:
     truth: list[str] = field(default_factory=list)
 
 
-def _read_tsv(path) -> pd.DataFrame:
+#: Columns the report reads from each input table.
+COLUMNS = {
+    "table": ("region", "metric", "n", "synthetic", "dl", "percent_change", "p", "note"),
+    "tests": ("comparison", "image", "region", "metric", "n", "mean_x", "mean_y",
+              "median_difference", "p", "method", "rank_biserial", "note"),
+    "normality": ("variable", "image", "region", "metric", "n", "W", "p", "note"),
+    "metrics": ("subject", "image", "region", "scaling", "metric", "value", "note"),
+    "losses": ("stage", "iteration", *LOSS_COLUMNS),
+    "truth": ("subject", "check", "region", "value", "target", "unit", "passed"),
+}  # fmt: skip
+
+
+def _read_tsv(path, kind: str) -> pd.DataFrame:
+    """Read a report input table; error naming the file and the missing columns."""
     try:
-        return pd.read_csv(path, sep="\t")
+        frame = pd.read_csv(path, sep="\t")
     except FileNotFoundError as error:
         raise SynflairError(f"{path}: missing report input") from error
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise SynflairError(f"{path}: not a readable TSV table ({error})") from error
+    missing = [c for c in COLUMNS[kind] if c not in frame.columns]
+    if missing:
+        raise SynflairError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected the {kind} table "
+            f"with columns {', '.join(COLUMNS[kind])}"
+        )
+    return frame
 
 
 def _load(path, dtype=np.float32):
@@ -215,15 +238,20 @@ def build_report(
     if not inputs.subjects:
         raise SynflairError("the report needs at least one test subject")
     representative = representative or [inputs.subjects[0].subject]
-    table = _read_tsv(inputs.table)
-    tests = _read_tsv(inputs.tests)
-    normality = _read_tsv(inputs.normality)
-    metrics = pd.concat([_read_tsv(p) for p in inputs.metrics], ignore_index=True)
+    table = _read_tsv(inputs.table, "table")
+    tests = _read_tsv(inputs.tests, "tests")
+    normality = _read_tsv(inputs.normality, "normality")
+    metrics = pd.concat([_read_tsv(p, "metrics") for p in inputs.metrics], ignore_index=True)
     metrics["subject"] = metrics["subject"].astype(str)
-    losses = {stage: _read_tsv(path) for stage, path in inputs.losses.items()}
+    losses = {stage: _read_tsv(path, "losses") for stage, path in inputs.losses.items()}
+    truth = None
+    if inputs.truth:
+        truth = pd.concat([_read_tsv(p, "truth") for p in inputs.truth], ignore_index=True)
+        truth["subject"] = truth["subject"].astype(str)
     subjects = [_load_subject(images) for images in inputs.subjects]
     shown = [s for s in subjects if s.images.subject in representative] or subjects[:1]
     counts = [s.counts for s in subjects]
+    scaling = config.get("metrics", {}).get("scaling", "common")
     failures = [f"sub-{c.subject}: {c.summary()}" for c in counts if c.summary()]
     summaries = {
         image: lesions.dice_summary(metrics, counts, image) for image in ("synthetic", "dl")
@@ -245,9 +273,10 @@ def build_report(
         _fig2(shown[0]),
         "<h2>Paired results per subject</h2>",
         figure_html(
-            paired.paired_plot(metrics),
-            "Each line is one test subject, from synthetic FLAIR to DL-FLAIR (common intensity "
-            "scale), per region and metric: the pairs the Wilcoxon signed-rank test compares. "
+            paired.paired_plot(metrics, scaling=scaling),
+            f"Each line is one test subject, from synthetic FLAIR to DL-FLAIR ({scaling} "
+            "intensity scaling), per region and metric: the pairs the Wilcoxon signed-rank test "
+            "compares. "
             "Blue: DL-FLAIR better (PSNR higher, NRMSE lower); red: worse.",
         ),
         "<h2>Lesions</h2>",
@@ -304,9 +333,7 @@ def build_report(
             "log_every iterations.",
         ),
     ]
-    if inputs.truth:
-        truth = pd.concat([_read_tsv(p) for p in inputs.truth], ignore_index=True)
-        truth["subject"] = truth["subject"].astype(str)
+    if truth is not None:
         lesion_qc = {
             c.subject: (
                 not c.failures(),

@@ -46,6 +46,8 @@ def discover(results: str | Path, phantom: str | Path | None = None) -> ReportIn
     are counted in the lesion table.
     """
     results = Path(results)
+    if phantom is not None and not Path(phantom).is_dir():
+        raise SynflairError(f"--phantom {phantom}: not a folder (the phantom cohort's)")
     phantom = Path(phantom) if phantom else results.parent / "resources" / "phantom"
     if not phantom.is_dir():
         phantom = None

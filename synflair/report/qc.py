@@ -16,6 +16,8 @@ from synflair.report.labels import format_number
 GRID_STYLE = (
     ".qc td.pass{background:#d9f2d9}.qc td.fail{background:#f8d0d0;font-weight:bold}"
     ".qc td.info{background:#f4f4f4;color:#555}.qc th{font-weight:normal;font-size:0.8em}"
+    ".qc td{text-align:center}.qc td:first-child{text-align:left;white-space:nowrap}"
+    ".scroll{overflow-x:auto}"
 )
 
 
@@ -94,8 +96,8 @@ def qc_grid(truth: pd.DataFrame, extra: dict[str, dict[str, tuple[bool, str]]] |
         "without a tolerance). Hover a cell for its value.</p>"
     )
     grid = (
-        f"<style>{GRID_STYLE}</style>{summary}<table class='qc'><thead><tr>{''.join(head)}"
-        f"</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<style>{GRID_STYLE}</style>{summary}<div class='scroll'><table class='qc'><thead><tr>"
+        f"{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
     numbers = truth.pivot_table(
         index="subject", columns=["check", "region"], values="value", aggfunc="first", sort=False

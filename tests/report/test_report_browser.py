@@ -22,10 +22,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
-
-from synflair.report.build import build_report
-from synflair.report.layout import discover
 
 CHECK_SCRIPT = """<script>
 window.__errors = [];
@@ -120,14 +116,6 @@ def screenshot(browser: str, html: Path, out: Path, size=(1280, 1000)) -> Path:
     )
     assert out.is_file() and out.stat().st_size > 10_000, result.stderr[-3000:]
     return out
-
-
-@pytest.fixture(scope="module")
-def report(results, tmp_path_factory) -> Path:
-    root = Path(__file__).resolve().parents[2]
-    config = yaml.safe_load((root / "config" / "ci.yaml").read_text())
-    out = tmp_path_factory.mktemp("browser") / "report.html"
-    return build_report(discover(results), config, out, n_train=3)
 
 
 def test_the_report_renders_with_every_image_no_fetch_and_no_error(browser, report, tmp_path):

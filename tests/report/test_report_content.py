@@ -10,15 +10,12 @@ import pandas as pd
 import pytest
 
 from synflair.report import figures, labels, lesions, paired, qc, verdict
-from synflair.report.build import build_report
-from synflair.report.layout import discover
 from synflair.stats.paper import PAPER_TABLE
 
 
 @pytest.fixture(scope="module")
-def html(results, config, tmp_path_factory) -> str:
-    out = tmp_path_factory.mktemp("content") / "report.html"
-    return build_report(discover(results), config, out, n_train=3).read_text()
+def html(report) -> str:
+    return report.read_text()
 
 
 class Cells(HTMLParser):
