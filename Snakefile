@@ -22,9 +22,12 @@ include: "workflow/rules/segment.smk"
 include: "workflow/rules/lesions.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/derivatives.smk"
 
 
 rule all:
     default_target: True
     input:
         "results/report.html",
+        expand("results/{stage}/dataset_description.json", stage=DERIVATIVE_STAGES),
+        "results/segmentation/dseg.tsv",

@@ -14,18 +14,22 @@ on the MDME voxel grid, with ``P`` defaulting to the input name without
     DIR/P_R1map.nii.gz   DIR/P_desc-synthetic_FLAIR.nii.gz   DIR/P_desc-synthetic_T1w.nii.gz
     DIR/P_desc-intracranial_mask.nii.gz
 
+each with a JSON sidecar (``DIR/P_T1map.json`` ...: BIDS ``Units``, the synthetic
+contrasts' TR/TE/TI in s, and for TB1map how many voxels got an extrapolated B1;
+:mod:`synflair.bids`).
 T1 and T2 in ms, PD in percent of water (CSF = 100), B1 as the ratio of actual
 to nominal flip angle, R1 = 1/T1 in 1/s (the tissue-segmentation input the
 workflow uses by default: it carries no receive-coil profile and separates GM
 from WM far better than a synthetic T1w does), all float32 and 0 where the fit is not valid; the
 synthetic images in percent of the fully relaxed signal of water (see
-:mod:`synflair.quantify.synthetic`); the mask uint8 (0/1). Each file is written
-atomically; if any write fails, the files of this run are removed.
+:mod:`synflair.quantify.synthetic`); the mask uint8 (0/1). All files are written
+to temporaries and renamed together: a failed or killed run leaves none of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import time
@@ -35,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from synflair.atomic import atomic_outputs
+from synflair.bids import map_sidecar
 from synflair.errors import SynflairError
 from synflair.io.plausibility import check_option_ms
 from synflair.nifti import load_data, save
@@ -196,14 +201,58 @@ def quantify_file(
     }
     if not arrays["desc-intracranial_mask"].any():
         log.warning("%s: the intracranial mask is empty", mdme_path.name)
-    with atomic_outputs(paths) as staged:  # all outputs appear together, or none
+    n_valid = max(1, int(np.count_nonzero(fit.valid)))
+    sidecars = output_sidecars(options, extrapolated, extrapolated / n_valid)
+    json_paths = {key: sidecar_path(path) for key, path in paths.items()}
+    files = {**paths, **{f"{key}.json": path for key, path in json_paths.items()}}
+    with atomic_outputs(files) as staged:  # all outputs appear together, or none
         for key in OUTPUTS:
             dtype = np.uint8 if key == "desc-intracranial_mask" else np.float32
             save(arrays[key], image.affine, staged[key], dtype=dtype)
+            staged[f"{key}.json"].write_text(json.dumps(sidecars[key], indent=2) + "\n")
     log.info(
-        "%s: wrote %d files in %.1f s", mdme_path.name, len(paths), time.perf_counter() - start
+        "%s: wrote %d files in %.1f s", mdme_path.name, len(files), time.perf_counter() - start
     )
     return paths
+
+
+def output_sidecars(
+    options: QuantifyOptions, b1_extrapolated: int, b1_extrapolated_fraction: float
+) -> dict[str, dict]:
+    """The JSON sidecar of each output (BIDS ``Units``; times of the synthetic contrasts in s).
+
+    Parameters
+    ----------
+    options : QuantifyOptions
+    b1_extrapolated : int
+        Valid voxels whose B1 was extrapolated (too far from parenchyma for the
+        smooth field; :mod:`synflair.quantify.b1`).
+    b1_extrapolated_fraction : float
+        The same as a fraction of the valid voxels.
+    """
+    flair, t1w = options.flair, options.t1w
+    return {
+        "T1map": map_sidecar("T1map"),
+        "T2map": map_sidecar("T2map"),
+        "PDmap": map_sidecar("PDmap"),
+        "TB1map": map_sidecar(
+            "TB1map",
+            SmoothingFWHM_mm=options.fit.b1_smoothing_mm,
+            ExtrapolatedVoxels=int(b1_extrapolated),
+            ExtrapolatedFraction=round(float(b1_extrapolated_fraction), 6),
+        ),
+        "R1map": map_sidecar("R1map"),
+        "desc-synthetic_FLAIR": map_sidecar(
+            "desc-synthetic_FLAIR",
+            RepetitionTime=flair.tr / 1000.0,
+            EchoTime=flair.te / 1000.0,
+            InversionTime=flair.ti / 1000.0,
+        ),
+        "desc-synthetic_T1w": map_sidecar(
+            "desc-synthetic_T1w", RepetitionTime=t1w.tr / 1000.0, EchoTime=t1w.te / 1000.0
+        ),
+        "desc-intracranial_mask": map_sidecar("desc-intracranial_mask"),
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -48,8 +48,16 @@ def mdme_file(head, tmp_path_factory):
 def test_cli_writes_exactly_the_documented_files(mdme_file, head, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["quantify", "--mdme", str(mdme_file), "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == FILES
+    sidecars = {f.replace(".nii.gz", ".json") for f in FILES}
+    assert {p.name for p in out.iterdir()} == FILES | sidecars
     assert set(capsys.readouterr().out.split()) == {str(out / f) for f in FILES}
+    meta = {f: json.loads((out / f).read_text()) for f in sidecars}
+    assert meta["sub-01_T1map.json"]["Units"] == "ms"
+    assert meta["sub-01_R1map.json"]["Units"] == "1/s"
+    assert meta["sub-01_desc-intracranial_mask.json"]["Type"] == "Brain"
+    assert meta["sub-01_desc-synthetic_FLAIR.json"]["InversionTime"] == 3.0  # s (BIDS)
+    assert meta["sub-01_TB1map.json"]["ExtrapolatedVoxels"] >= 0
+    assert all("Units" in m for f, m in meta.items() if "mask" not in f)
     images = {f: nib.load(out / f) for f in FILES}
     for name, image in images.items():
         assert image.shape == head.icv.shape

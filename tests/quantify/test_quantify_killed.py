@@ -44,4 +44,4 @@ def test_killed_mid_write_leaves_no_output_and_the_rerun_no_leftover(head, tmp_p
     assert names and all(n.startswith(".sub-01_") for n in names), names  # temporaries only
     rerun = subprocess.run([sys.executable, "-m", "synflair", *argv], check=False)
     assert rerun.returncode == 0
-    assert {p.name for p in out.iterdir()} == FILES
+    assert {p.name for p in out.iterdir()} == FILES | {f.replace(".nii.gz", ".json") for f in FILES}

@@ -18,6 +18,7 @@ from synflair.cohort import (  # noqa: E402
     phantom_subjects,
     read_sheet,
 )
+from synflair.bids import STAGES as BIDS_STAGES  # noqa: E402
 from synflair.errors import SynflairError  # noqa: E402
 from synflair.schema import (  # noqa: E402
     check_against_schema,
@@ -35,6 +36,8 @@ check_against_schema(config, CONFIG_SCHEMA)
 validate(config, schema="../schemas/config.schema.yaml")
 
 PHANTOM_DIR = "resources/phantom"
+# results/<stage> folders that are BIDS-derivatives datasets (synflair.bids.STAGES)
+DERIVATIVE_STAGES = list(BIDS_STAGES)
 
 
 def _load_subjects():

@@ -19,11 +19,20 @@ rule quantify_maps:
             "desc-synthetic_FLAIR.nii.gz",
             "desc-synthetic_T1w.nii.gz",
             "desc-intracranial_mask.nii.gz",
+            "T1map.json",
+            "T2map.json",
+            "PDmap.json",
+            "TB1map.json",
+            "R1map.json",
+            "desc-synthetic_FLAIR.json",
+            "desc-synthetic_T1w.json",
+            "desc-intracranial_mask.json",
         ),
     log:
         "logs/quantify/sub-{subject}.log",
     conda:
         "../../envs/quantify.yaml"
+    threads: 2
     params:
         out=lambda wc: f"results/quantify/sub-{wc.subject}",
         # scalars, not the config dicts: reordering keys in a YAML file must not rerun jobs
@@ -37,7 +46,8 @@ rule quantify_maps:
         "--prefix sub-{wildcards.subject:q} "
         "--flair-tr {params.flair_tr:q} --flair-te {params.flair_te:q} "
         "--flair-ti {params.flair_ti:q} "
-        "--t1w-tr {params.t1w_tr:q} --t1w-te {params.t1w_te:q} > {log:q} 2>&1"
+        "--t1w-tr {params.t1w_tr:q} --t1w-te {params.t1w_te:q} --threads {threads} "
+        "> {log:q} 2>&1"
 
 
 rule quantify_csf_suppress:
