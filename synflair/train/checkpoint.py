@@ -26,7 +26,7 @@ import pickle
 import re
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,20 @@ def load_weights(path: Path, module: torch.nn.Module, state: Any, name: str) -> 
     return module
 
 
+def _check_selection(path: Path, what: str, selection: Any) -> None:
+    """The optional ``selection`` record: names -> str, finite-or-NaN numbers, lists of str."""
+    if not isinstance(selection, dict):
+        raise SynflairError(f"{path}: {what} field 'selection' is not a mapping")
+    for key, value in selection.items():
+        simple = isinstance(value, str | int | float) and not isinstance(value, bool)
+        names = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not isinstance(key, str) or not (simple or names):
+            raise SynflairError(
+                f"{path}: {what} field 'selection' entry {key!r} is {value!r}; expected a "
+                "string, a number or a list of strings"
+            )
+
+
 def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
     path = Path(path)
     what = " or ".join(_WHAT[k] for k in kinds)
@@ -260,6 +274,7 @@ def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
     load_weights(
         path, build_discriminator(payload["config"]), payload["discriminator"], "discriminator"
     )
+    _check_selection(path, what, payload.get("selection", {}))
     if payload["format"] == CHECKPOINT_FORMAT:
         for name in ("opt_generator", "opt_discriminator"):
             _check_tensors(path, name, payload[name], flat=False)
@@ -286,6 +301,10 @@ class ModelFile:
     normalization : InputNormalization
     generator_state, discriminator_state : dict
         CPU state dicts.
+    selection : dict
+        How the weights were chosen (:mod:`synflair.train.validation`): ``rule``,
+        ``subjects`` (the validation subjects), ``iteration`` and the scores of the
+        selected evaluation; empty when no selection was made (the last weights).
     """
 
     path: Path
@@ -295,6 +314,7 @@ class ModelFile:
     normalization: InputNormalization
     generator_state: dict
     discriminator_state: dict
+    selection: dict = field(default_factory=dict)
 
     @property
     def in_channels(self) -> int:
@@ -332,8 +352,13 @@ def save_model(
     normalization: InputNormalization,
     generator: torch.nn.Module,
     discriminator: torch.nn.Module,
+    selection: dict | None = None,
 ) -> Path:
-    """Write ``MODEL.pt`` atomically (CPU weights and everything inference needs)."""
+    """Write ``MODEL.pt`` atomically (CPU weights and everything inference needs).
+
+    ``selection`` (optional) records how the weights were chosen: a flat mapping
+    of names to strings, numbers or lists of strings (see :class:`ModelFile`).
+    """
     payload: dict[str, Any] = {
         "format": MODEL_FORMAT,
         "version": VERSION,
@@ -345,6 +370,8 @@ def save_model(
         "generator": cpu_state(generator),
         "discriminator": cpu_state(discriminator),
     }
+    if selection:
+        payload["selection"] = dict(selection)
     return save_archive(path, payload)
 
 
@@ -365,5 +392,6 @@ def load_model(path: str | os.PathLike, *, allow_checkpoint: bool = False) -> Mo
         payload["normalization"],
         payload["generator"],
         payload["discriminator"],
+        payload.get("selection", {}),
     )
     return model

@@ -3,7 +3,8 @@
 ::
 
     synflair train --stage 1 --manifest M.tsv --config config/train/demo.yaml \\
-        --out stage-1/model.pt --workdir stage-1/run [--resume] [--device auto]
+        --out stage-1/model.pt --workdir stage-1/run [--resume] [--device auto] \\
+        [--validation V.tsv]
     synflair train --stage 2 ... --init stage-1/model.pt --out stage-2/model.pt
 
 Writes ``--out`` (the model: weights, configuration, normalization) and, in
@@ -30,6 +31,7 @@ from synflair.train.session import (
     train_stage,
     with_iterations,
 )
+from synflair.train.validation import load_validation, read_validation_manifest
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--iterations", type=int, help="override the preset's iteration count of this stage"
     )
+    parser.add_argument(
+        "--validation",
+        help="validation manifest TSV (the manifest's columns, optionally lesions and dseg): "
+        "the weights kept are chosen on these subjects (config selection.every)",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -87,6 +94,19 @@ def run(args: argparse.Namespace) -> None:
     log.info("loading %d training subjects onto %s", len(rows), device)
     data = load_training_data(rows, InputNormalization.from_config(config.data), device)
     data.check_patch_size(config.data.patch_size)
+    validation = None
+    if args.validation:
+        val_rows = read_validation_manifest(args.validation)
+        overlap = sorted({r.subject for r in rows} & {paths.subject for paths, _ in val_rows})
+        if overlap:
+            raise SynflairError(
+                f"{args.validation}: subject(s) {overlap} are also in the training manifest "
+                f"{args.manifest}; validation subjects must not be trained on"
+            )
+        validation = load_validation(val_rows, InputNormalization.from_config(config.data))
+        log.info("%d validation subjects", len(validation))
+        if config.selection.every == 0:
+            log.warning("--validation given but selection.every is 0: no model selection")
     log.info(
         "%d slices; stage %d, %d iterations",
         data.slices.shape[0],
@@ -104,6 +124,7 @@ def run(args: argparse.Namespace) -> None:
                 init=init,
                 resume=args.resume,
                 stop=stop,
+                validation=validation,
             )
         except TrainingInterrupted as interrupted:
             log.warning("%s", interrupted)

@@ -9,6 +9,7 @@ that names the dotted key (e.g. ``stage2.generator.lr``) and the file.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -26,7 +27,9 @@ __all__ = [
     "DataConfig",
     "DiscriminatorConfig",
     "GeneratorConfig",
+    "ObjectiveConfig",
     "OptimizerConfig",
+    "SelectionConfig",
     "StageConfig",
     "TrainConfig",
     "config_from_dict",
@@ -155,14 +158,137 @@ class OptimizerConfig:
 
 @dataclass(frozen=True)
 class StageConfig:
-    """One training stage: iterations and the two optimizers."""
+    """One training stage: iterations, the two optimizers and the step-size schedule.
+
+    Attributes
+    ----------
+    lr_final : float
+        Both step sizes decay exponentially from ``lr`` at the first iteration to
+        ``lr * lr_final`` at the last (1: constant, the paper).
+    """
 
     iterations: int
     generator: OptimizerConfig
     discriminator: OptimizerConfig
+    lr_final: float = 1.0
 
     def __post_init__(self) -> None:
         _require(self.iterations >= 1, "iterations", "a positive integer", self.iterations)
+        _require(0 < self.lr_final <= 1, "lr_final", "in (0, 1]", self.lr_final)
+
+    def lr_factor(self, iteration: int) -> float:
+        """Step-size multiplier at ``iteration`` (0-based): ``lr_final ** (i / (n - 1))``."""
+        if self.iterations == 1 or self.lr_final == 1:
+            return 1.0
+        return self.lr_final ** (min(iteration, self.iterations - 1) / (self.iterations - 1))
+
+
+#: Loss of the paired term.
+PAIRED_LOSSES = ("l1", "pinball")
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """What the generator minimizes (the paper: MAE in stage 1, the GAN term in stage 2).
+
+    Attributes
+    ----------
+    voxels : int
+        Voxels per batch for the pixel-wise terms (stage-1 MAE, stage-2 paired term),
+        drawn from all intracranial training voxels (:class:`synflair.train.data.VoxelSampler`);
+        0: those terms use the patches' pixels (the paper).
+    adversarial : float
+        Stage-2 weight of the adversarial term (the paper: 1). 0: no discriminator
+        in either stage (not trained, not pretrained).
+    paired : float
+        Stage-2 weight of the paired term against the registered conventional FLAIR
+        (the alternative the paper's Discussion names; the paper: 0).
+    paired_loss : str
+        ``l1`` (mean absolute error) or ``pinball`` (quantile loss, see below).
+    hyper_threshold : float
+        Voxels whose stage-1 target (CSF-suppressed synthetic FLAIR) exceeds this
+        multiple of its subject's intracranial median are "hyperintense" (label-free;
+        0: none are).
+    hyper_quantile : float
+        ``pinball``: the quantile of the conventional FLAIR fitted in hyperintense
+        voxels (0.5 elsewhere, i.e. L1), so that rare bright tissue whose signals
+        resemble common dark tissue is not averaged away.
+    """
+
+    voxels: int = 0
+    adversarial: float = 1.0
+    paired: float = 0.0
+    paired_loss: str = "l1"
+    hyper_threshold: float = 0.0
+    hyper_quantile: float = 0.5
+
+    def __post_init__(self) -> None:
+        _require(self.voxels >= 0, "objective.voxels", "an integer >= 0", self.voxels)
+        for name in ("adversarial", "paired"):
+            value = getattr(self, name)
+            _require(value >= 0 and math.isfinite(value), f"objective.{name}", ">= 0", value)
+        _require(
+            self.adversarial > 0 or self.paired > 0,
+            "objective.adversarial or objective.paired",
+            "> 0 (stage 2 needs a term to minimize)",
+            (self.adversarial, self.paired),
+        )
+        _require(
+            self.paired_loss in PAIRED_LOSSES,
+            "objective.paired_loss",
+            f"one of {list(PAIRED_LOSSES)}",
+            self.paired_loss,
+        )
+        _require(
+            self.hyper_threshold >= 0 and math.isfinite(self.hyper_threshold),
+            "objective.hyper_threshold",
+            ">= 0",
+            self.hyper_threshold,
+        )
+        _require(
+            0 < self.hyper_quantile < 1,
+            "objective.hyper_quantile",
+            "in (0, 1)",
+            self.hyper_quantile,
+        )
+        _require(
+            self.hyper_threshold == 0 or self.voxels > 0,
+            "objective.hyper_threshold",
+            "0 unless objective.voxels > 0 (hyperintensity is measured on voxel batches)",
+            self.hyper_threshold,
+        )
+
+    @property
+    def uses_discriminator(self) -> bool:
+        """Whether the discriminator is trained (stage 2) and pretrained (stage 1)."""
+        return self.adversarial > 0
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    """Model selection on the validation subjects (:mod:`synflair.train.validation`).
+
+    Attributes
+    ----------
+    every : int
+        Iterations between validation scores; the weights kept are those of the best
+        score (0: no selection, the last weights).
+    min_contrast : float
+        Lesion-contrast floor (lesion/NAWM ratio relative to the conventional
+        FLAIR's) of the selection rule.
+    """
+
+    every: int = 0
+    min_contrast: float = 0.85
+
+    def __post_init__(self) -> None:
+        _require(self.every >= 0, "selection.every", "an integer >= 0", self.every)
+        _require(
+            0 <= self.min_contrast and math.isfinite(self.min_contrast),
+            "selection.min_contrast",
+            ">= 0",
+            self.min_contrast,
+        )
 
 
 @dataclass(frozen=True)
@@ -183,6 +309,10 @@ class TrainConfig:
         ``checkpoint_every``.
     amp : bool
         bf16 autocast on CUDA (ignored on CPU).
+    objective : ObjectiveConfig
+        The terms each stage minimizes (defaults: the paper's).
+    selection : SelectionConfig
+        Model selection on validation subjects (default: none).
     """
 
     seed: int = 2019
@@ -199,6 +329,8 @@ class TrainConfig:
             100_000, OptimizerConfig(1e-5, 0.5, 0.999), OptimizerConfig(1e-6, 0.9, 0.999)
         )
     )
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
     gan_loss: str = "minimax"
     checkpoint_every: int = 1000
     log_every: int = 100

@@ -54,6 +54,8 @@ __all__ = [
     "PatchSampler",
     "SubjectPaths",
     "TrainingData",
+    "VoxelBatch",
+    "VoxelSampler",
     "check_mdme_volumes",
     "load_training_data",
     "read_manifest",
@@ -276,9 +278,22 @@ class TrainingData:
         ``(S, 2)`` int64: each slice's true in-plane size.
     subjects : list of str
         Subject of each slice (for messages).
+    voxels : torch.Tensor, optional
+        ``(n,)`` int64 flat indices ``(s * H + i) * W + j`` of the intracranial voxels
+        (the voxel batches of :class:`VoxelSampler`); default: every voxel of every slice.
+    target_median : torch.Tensor, optional
+        ``(S,)`` median of the stage-1 target over the intracranial voxels of each
+        slice's subject (the unit of :meth:`VoxelSampler.hyperintensity`); default 1.
     """
 
-    def __init__(self, slices: torch.Tensor, extents: torch.Tensor, subjects: list[str]) -> None:
+    def __init__(
+        self,
+        slices: torch.Tensor,
+        extents: torch.Tensor,
+        subjects: list[str],
+        voxels: torch.Tensor | None = None,
+        target_median: torch.Tensor | None = None,
+    ) -> None:
         if slices.ndim != 4 or slices.shape[1] < 3:
             raise ValueError(f"slices must have shape (S, C + 2, H, W), not {tuple(slices.shape)}")
         if extents.shape != (slices.shape[0], 2):
@@ -286,6 +301,17 @@ class TrainingData:
         self.slices = slices
         self.extents = extents.to(slices.device)
         self.subjects = list(subjects)
+        n_slices, _, height, width = slices.shape
+        if voxels is None:
+            voxels = torch.arange(n_slices * height * width)
+        if target_median is None:
+            target_median = torch.ones(n_slices)
+        if voxels.ndim != 1 or len(voxels) == 0:
+            raise ValueError("voxels must be a non-empty 1-D tensor of flat voxel indices")
+        if target_median.shape != (n_slices,):
+            raise ValueError(f"target_median must have shape ({n_slices},)")
+        self.voxels = voxels.to(slices.device, torch.int64)
+        self.target_median = target_median.to(slices.device, torch.float32)
 
     @property
     def in_channels(self) -> int:
@@ -299,22 +325,34 @@ class TrainingData:
     @classmethod
     def from_arrays(cls, subjects, device="cpu") -> TrainingData:
         """Stack ``(name, inputs, target, conventional, mask)`` arrays of several subjects."""
-        planes, extents, names = [], [], []
+        planes, masks, extents, names, medians = [], [], [], [], []
         for name, inputs, target, conventional, mask in subjects:
             stacked = np.concatenate([inputs, target[..., None], conventional[..., None]], axis=3)
+            median = float(np.median(target[mask])) if mask.any() else 1.0
             for k in np.flatnonzero(mask.any(axis=(0, 1))):
                 planes.append(np.moveaxis(stacked[:, :, k, :], 2, 0))
+                masks.append(mask[:, :, k])
                 extents.append(stacked.shape[:2])
                 names.append(name)
+                medians.append(median if median > 0 else 1.0)
         if not planes:
             raise SynflairError("no training slice contains intracranial voxels")
         height = max(e[0] for e in extents)
         width = max(e[1] for e in extents)
         slices = torch.zeros((len(planes), planes[0].shape[0], height, width), device=device)
-        for index, plane in enumerate(planes):
+        inside = np.zeros((len(planes), height, width), bool)
+        for index, (plane, mask) in enumerate(zip(planes, masks, strict=True)):
             h, w = plane.shape[1:]
             slices[index, :, :h, :w] = torch.from_numpy(np.ascontiguousarray(plane))
-        return cls(slices, torch.tensor(extents, dtype=torch.int64), names)
+            inside[index, :h, :w] = mask
+        voxels = torch.from_numpy(np.flatnonzero(inside.ravel()))
+        return cls(
+            slices,
+            torch.tensor(extents, dtype=torch.int64),
+            names,
+            voxels,
+            torch.tensor(medians, dtype=torch.float32),
+        )
 
     def check_patch_size(self, patch_size: int, key: str = "data.patch_size") -> None:
         """Raise unless every slice is at least ``patch_size`` on both sides."""
@@ -379,3 +417,56 @@ class PatchSampler:
         patches = patches.permute(0, 3, 1, 2).contiguous()  # (n, C + 2, p, p)
         c = data.in_channels
         return Batch(patches[:, :c], patches[:, c : c + 1], patches[:, c + 1 : c + 2])
+
+
+@dataclass(frozen=True)
+class VoxelBatch:
+    """Intracranial voxels: ``inputs (n, C)``, ``target``, ``conventional`` and ``hyper (n,)``.
+
+    ``hyper`` is the stage-1 target (the CSF-suppressed synthetic FLAIR) over its
+    subject's intracranial median: a label-free measure of hyperintensity.
+    """
+
+    inputs: torch.Tensor
+    target: torch.Tensor
+    conventional: torch.Tensor
+    hyper: torch.Tensor
+
+
+class VoxelSampler:
+    """Uniform random batches of intracranial voxels from :class:`TrainingData`.
+
+    The generator is pixel-wise, so a pixel-wise loss needs no patches: a batch
+    of ``batch_size`` voxels drawn from every intracranial voxel of every training
+    subject covers rare tissue far better than a few patches (and skips the
+    background).
+
+    Parameters
+    ----------
+    data : TrainingData
+    batch_size : int
+    generator : torch.Generator
+        On ``data.device``.
+    """
+
+    def __init__(self, data: TrainingData, batch_size: int, generator: torch.Generator) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+        self.data = data
+        self.batch_size = batch_size
+        self.generator = generator
+
+    def sample(self) -> VoxelBatch:
+        """Draw ``batch_size`` voxels uniformly (with replacement)."""
+        data = self.data
+        n = len(data.voxels)
+        pick = torch.randint(0, n, (self.batch_size,), generator=self.generator, device=data.device)
+        flat = data.voxels[pick]
+        height, width = data.slices.shape[2:]
+        index, pixel = flat // (height * width), flat % (height * width)
+        values = data.slices[index, :, pixel // width, pixel % width]  # (n, C + 2)
+        c = data.in_channels
+        target = values[:, c]
+        return VoxelBatch(
+            values[:, :c], target, values[:, c + 1], target / data.target_median[index]
+        )

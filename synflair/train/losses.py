@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-__all__ = ["discriminator_loss", "generator_loss", "mean_absolute_error"]
+__all__ = ["discriminator_loss", "generator_loss", "mean_absolute_error", "paired_loss"]
 
 
 def mean_absolute_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -33,6 +33,41 @@ def mean_absolute_error(prediction: torch.Tensor, target: torch.Tensor) -> torch
     if prediction.shape != target.shape:
         raise ValueError(f"shapes differ: {tuple(prediction.shape)} vs {tuple(target.shape)}")
     return (prediction.float() - target.float()).abs().mean()
+
+
+def paired_loss(
+    prediction: torch.Tensor,
+    target: torch.Tensor,
+    quantile: torch.Tensor | float = 0.5,
+) -> torch.Tensor:
+    """Pinball (quantile) loss ``mean 2 max(tau r, (tau - 1) r)`` with ``r = target - prediction``.
+
+    With ``tau = 0.5`` everywhere it is the mean absolute error. A voxel with
+    ``tau > 0.5`` costs more when the prediction is below the target than above
+    it, so over voxels of similar inputs the minimizer is the ``tau``-quantile
+    of their targets instead of the median: rare bright voxels (lesions) among
+    common dark ones with similar signals pull the prediction up instead of
+    being averaged away (Koenker & Bassett 1978).
+
+    Parameters
+    ----------
+    prediction, target : torch.Tensor
+        Same shape.
+    quantile : torch.Tensor or float
+        ``tau`` in (0, 1), a scalar or one per element.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+    """
+    if prediction.shape != target.shape:
+        raise ValueError(f"shapes differ: {tuple(prediction.shape)} vs {tuple(target.shape)}")
+    tau = torch.as_tensor(quantile, dtype=torch.float32, device=prediction.device)
+    if bool(((tau <= 0) | (tau >= 1)).any()):
+        raise ValueError("quantile must be in (0, 1)")
+    residual = target.float() - prediction.float()
+    return (2 * torch.maximum(tau * residual, (tau - 1) * residual)).mean()
 
 
 def _check(logits: Sequence[torch.Tensor], name: str) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from synflair.errors import SynflairError
@@ -44,9 +45,10 @@ from synflair.train.checkpoint import (
     save_model,
 )
 from synflair.train.config import TrainConfig
-from synflair.train.data import InputNormalization, PatchSampler, TrainingData
+from synflair.train.data import InputNormalization, PatchSampler, TrainingData, VoxelSampler
 from synflair.train.progress import LossLog, loss_summary
 from synflair.train.trainer import Trainer
+from synflair.train.validation import Score, ValidationSubject, is_better, score_generator
 
 __all__ = [
     "StopFlag",
@@ -186,6 +188,7 @@ def train_stage(
     init: ModelFile | None = None,
     resume: bool = False,
     stop: StopFlag | None = None,
+    validation: list[ValidationSubject] | None = None,
 ) -> Path:
     """Train one stage and write the model file ``out``.
 
@@ -208,6 +211,11 @@ def train_stage(
     stop : StopFlag, optional
         When ``stop.requested`` becomes true, a checkpoint is written and
         :class:`TrainingInterrupted` raised.
+    validation : list of ValidationSubject, optional
+        With ``selection.every > 0``: scored at the start and every ``every``
+        iterations (``workdir/validation.tsv``); the weights written are those of the
+        best score (:func:`synflair.train.validation.is_better`), and the model file
+        records what was chosen and on which subjects.
 
     Returns
     -------
@@ -241,10 +249,34 @@ def train_stage(
     generator.to(device)
     discriminator.to(device)
     trainer = Trainer(config, stage, generator, discriminator, device)
+    objective = config.objective
     sampler_rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, stage))
-    sampler = PatchSampler(data, config.data.patch_size, config.data.batch_size, sampler_rng)
+    sampler = None
+    if objective.uses_discriminator or objective.voxels == 0:
+        sampler = PatchSampler(data, config.data.patch_size, config.data.batch_size, sampler_rng)
+    voxel_rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, f"v{stage}"))
+    voxel_sampler = VoxelSampler(data, objective.voxels, voxel_rng) if objective.voxels else None
     losses = LossLog(stage, device)
     iteration = 0
+    selecting = bool(validation) and config.selection.every > 0
+    best: Score | None = None
+    best_state: dict = {}
+    history: list[dict] = []
+
+    def score() -> None:
+        nonlocal best, best_state
+        current = score_generator(generator, validation, iteration)
+        history.append(current.to_dict())
+        log.info(
+            "stage %d, iteration %d, validation: PSNR %.2f dB, lesion contrast %.3f",
+            stage, iteration, current.psnr, current.contrast,
+        )  # fmt: skip
+        if is_better(current, best, config.selection.min_contrast):
+            best = current
+            best_state = {
+                "generator": cpu_state(generator),
+                "discriminator": cpu_state(discriminator),
+            }
 
     if resume and checkpoint_path.is_file():
         state = load_checkpoint(checkpoint_path)
@@ -271,7 +303,14 @@ def train_stage(
         try:
             trainer.load_state(state)
             sampler_rng.set_state(state["rng"]["sampler"])
+            if "voxels" in state["rng"]:
+                voxel_rng.set_state(state["rng"]["voxels"])
             losses.load_state(state["log"])
+            if selecting and state.get("validation"):
+                kept = state["validation"]
+                history = list(kept["history"])
+                best = Score(**kept["best"])
+                best_state = {k: kept[k] for k in ("generator", "discriminator")}
         except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as error:
             raise SynflairError(
                 f"{checkpoint_path}: unusable optimizer, sampler or loss-log state "
@@ -295,9 +334,14 @@ def train_stage(
             "discriminator": cpu_state(discriminator),
             "opt_generator": cpu_state(trainer.opt_generator),
             "opt_discriminator": cpu_state(trainer.opt_discriminator),
-            "rng": {"sampler": sampler_rng.get_state().cpu()},
+            "rng": {
+                "sampler": sampler_rng.get_state().cpu(),
+                "voxels": voxel_rng.get_state().cpu(),
+            },
             "log": losses.state(),
         }
+        if selecting and best is not None:
+            payload["validation"] = {"history": history, "best": best.to_dict(), **best_state}
         save_archive(checkpoint_path, payload)
         losses.write(workdir, plot=False)  # the curve is drawn at the end (~1 s per plot)
 
@@ -305,10 +349,17 @@ def train_stage(
     progress = Progress(
         total, f"stage {stage}", every=config.log_every, initial=iteration, logger=log
     )
+    if selecting and iteration == 0:
+        score()  # the initial weights (stage 2: the stage-1 model) are a candidate too
     with progress:
         while iteration < total:
-            losses.add(trainer.step(sampler.sample()))
+            trainer.set_lr_factor(config.stage(stage).lr_factor(iteration))
+            batch = sampler.sample() if sampler is not None else None
+            voxels = voxel_sampler.sample() if voxel_sampler is not None else None
+            losses.add(trainer.step(batch, voxels))
             iteration += 1
+            if selecting and (iteration % config.selection.every == 0 or iteration == total):
+                score()
             row = None
             if iteration % config.log_every == 0 or iteration == total:
                 row = losses.flush(iteration)
@@ -320,6 +371,21 @@ def train_stage(
             if stopping:
                 raise TrainingInterrupted(checkpoint_path, iteration)
     losses.write(workdir)
+    selection = None
+    if selecting:
+        generator.load_state_dict(best_state["generator"])
+        discriminator.load_state_dict(best_state["discriminator"])
+        pd.DataFrame(history).to_csv(workdir / "validation.tsv", sep="\t", index=False)
+        selection = {
+            "rule": (
+                "highest validation intracranial PSNR among evaluations with lesion contrast "
+                f">= {config.selection.min_contrast:g} (else the highest contrast)"
+            ),
+            "subjects": [subject.subject for subject in validation],
+            **{f"validation_{k}": v for k, v in best.to_dict().items() if k != "iteration"},
+            "iteration": best.iteration,
+        }
+        log.info("selected iteration %d on %s", best.iteration, ", ".join(selection["subjects"]))
     return save_model(
         out,
         stage=stage,
@@ -328,4 +394,5 @@ def train_stage(
         normalization=normalization,
         generator=generator,
         discriminator=discriminator,
+        selection=selection,
     )
