@@ -88,8 +88,8 @@ def test_voxel_sampler_draws_intracranial_voxels_with_their_values_and_hyperinte
 
 
 def test_lr_decays_geometrically_to_lr_final():
-    config = config_from_dict({**TINY_CONFIG, "stage1": {**TINY_CONFIG["stage1"],
-                                                         "iterations": 5, "lr_final": 0.01}})  # fmt: skip
+    stage1 = {**TINY_CONFIG["stage1"], "iterations": 5, "lr_final": 0.01}
+    config = config_from_dict({**TINY_CONFIG, "stage1": stage1})
     stage = config.stage(1)
     factors = [stage.lr_factor(i) for i in range(5)]
     np.testing.assert_allclose(factors, [1, 0.1**0.5, 0.1, 0.1**1.5, 0.01])
@@ -113,7 +113,7 @@ def test_objective_and_selection_are_validated():
     assert "objective.paired_loss" in bad({"paired_loss": "l2"})
     assert "objective.voxels" in bad({"voxels": -1})
     assert "selection.every" in bad(selection={"every": -1})
-    with pytest.raises(ValueError, match="stage1.lr_final"):
+    with pytest.raises(ValueError, match=r"stage1\.lr_final"):
         config_from_dict({**TINY_CONFIG, "stage1": {**TINY_CONFIG["stage1"], "lr_final": 0.0}})
 
 
