@@ -93,8 +93,8 @@ def dcm2niix_interface(
     )
 
 
-def _source_identifiers(dicom_dir: Path) -> set[str]:
-    """Check the folder holds one readable series; return its identifying values.
+def _source_identifiers(dicom_dir: Path, files=None) -> set[str]:
+    """Check the folder (or ``files``) holds one readable series; return its identifying values.
 
     Raises
     ------
@@ -103,7 +103,8 @@ def _source_identifiers(dicom_dir: Path) -> set[str]:
         files (named), or several series (listed).
     """
     where = str(dicom_dir)
-    datasets = read_datasets(list_files([dicom_dir]), where)
+    chosen = list_files([dicom_dir]) if files is None else [Path(f) for f in files]
+    datasets = read_datasets(chosen, where)
     series = series_of(datasets)
     if len(series) > 1:
         raise SynflairError(
@@ -116,7 +117,19 @@ def _source_identifiers(dicom_dir: Path) -> set[str]:
     return found
 
 
-def _native_or_float(image: nib.Nifti1Image) -> np.ndarray:
+def _stage(files, folder: Path) -> Path:
+    """Hard-link (or, across file systems, copy) ``files`` into the new ``folder``."""
+    folder.mkdir()
+    for number, path in enumerate(map(Path, files)):
+        target = folder / f"{number:06d}.dcm"
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
+    return folder
+
+
+def native_or_float(image: nib.Nifti1Image) -> np.ndarray:
     slope, intercept = image.dataobj.slope, image.dataobj.inter
     unscaled = slope in (0.0, 1.0) or not np.isfinite(slope)
     unscaled = unscaled and (intercept == 0.0 or not np.isfinite(intercept))
@@ -125,7 +138,9 @@ def _native_or_float(image: nib.Nifti1Image) -> np.ndarray:
     return np.asarray(image.dataobj, dtype=np.float32)
 
 
-def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) -> Path:
+def standard_to_nifti(
+    dicom_dir: str | os.PathLike, out_nii: str | os.PathLike, *, files=None
+) -> Path:
     """Convert the one series in ``dicom_dir`` to ``out_nii`` and its sidecar.
 
     Parameters
@@ -134,6 +149,10 @@ def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) 
         Folder holding the DICOM of exactly one series.
     out_nii : path-like
         ``*.nii.gz`` or ``*.nii``; the sidecar goes to ``*.json`` beside it.
+    files : iterable of path-like, optional
+        Convert only these files of ``dicom_dir`` (one series that
+        :mod:`synflair.io.study` found in a study folder): they are linked (or
+        copied) into a temporary folder that dcm2niix converts.
 
     Returns
     -------
@@ -149,7 +168,7 @@ def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) 
     """
     dicom_dir, out_nii = Path(dicom_dir), Path(out_nii)
     out_json = sidecar_path(out_nii)
-    identifiers = _source_identifiers(dicom_dir)
+    identifiers = _source_identifiers(dicom_dir, files)
     executable = find_dcm2niix()
     if executable is None:
         raise SynflairError(
@@ -158,13 +177,16 @@ def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) 
         )
     out_nii.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".dcm2niix.", dir=out_nii.parent) as tmp:
-        interface = dcm2niix_interface(dicom_dir, tmp, _FILENAME, executable)
+        source = dicom_dir if files is None else _stage(files, Path(tmp) / "dicom")
+        out_dir = Path(tmp) / "out"
+        out_dir.mkdir()
+        interface = dcm2niix_interface(source, out_dir, _FILENAME, executable)
         try:
             result = interface.run()
             stdout = result.runtime.stdout or ""
         except Exception as error:  # nipype wraps a failed command in several types
             raise SynflairError(f"{dicom_dir}: dcm2niix failed ({error})") from error
-        images = sorted(p for p in Path(tmp).iterdir() if p.name.endswith((".nii", ".nii.gz")))
+        images = sorted(p for p in out_dir.iterdir() if p.name.endswith((".nii", ".nii.gz")))
         if len(images) != 1:
             names = [p.name for p in images]
             tail = " | ".join(stdout.strip().splitlines()[-4:])
@@ -175,7 +197,7 @@ def standard_to_nifti(dicom_dir: str | os.PathLike, out_nii: str | os.PathLike) 
         json_path = sidecar_path(images[0])
         meta = json.loads(json_path.read_text()) if json_path.is_file() else {}
         image = nifti.load(images[0])
-        data = _native_or_float(image)
+        data = native_or_float(image)
         try:
             nifti.save(data, image.affine, out_nii, dtype=data.dtype)
             write_json(out_json, scrub_sidecar(meta))

@@ -48,6 +48,8 @@ MAX_LISTED = 5
 _PIXEL_DATA = 0x7FE00010
 _UNDEFINED_LENGTH = 0xFFFFFFFF
 _NOT_DICOM = "not a DICOM file (no 'DICM' marker at byte 128)"
+_NO_PIXELS = "unreadable or truncated DICOM file (it ends before the pixel data), or not an image"
+_NOT_IMAGE = "a DICOM object without an image (no Rows, no PixelData: e.g. a report)"
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +116,7 @@ def _read_one(path: Path) -> tuple[Dataset | None, str | None]:
     except Exception as error:  # pydicom raises many types for damaged files
         return None, f"unreadable or truncated DICOM file ({type(error).__name__}: {error})"
     if _PIXEL_DATA not in ds:
-        return None, (
-            "unreadable or truncated DICOM file (it ends before the pixel data), or not an image"
-        )
+        return None, (_NO_PIXELS if "Rows" in ds else _NOT_IMAGE)
     raw = ds.get_item(_PIXEL_DATA, keep_deferred=True)  # the raw element: value not read
     expected = _pixel_bytes(ds)
     if isinstance(raw, RawDataElement):
@@ -136,7 +136,9 @@ def _read_one(path: Path) -> tuple[Dataset | None, str | None]:
     return ds, None
 
 
-def read_datasets(files: Iterable[Path], where: str) -> list[tuple[Path, Dataset]]:
+def read_datasets(
+    files: Iterable[Path], where: str, *, skip_non_images: bool = False
+) -> list[tuple[Path, Dataset]]:
     """Open every file; refuse if any is unreadable or truncated.
 
     Files that are not DICOM at all (no ``DICM`` marker, e.g. a README or a PDF
@@ -148,6 +150,10 @@ def read_datasets(files: Iterable[Path], where: str) -> list[tuple[Path, Dataset
     files : iterable of path
     where : str
         The folder(s), for messages.
+    skip_non_images : bool
+        Also skip (with a warning) DICOM objects that hold no image at all (no
+        Rows and no PixelData: structured reports, key-object selections,
+        presentation states of a PACS export), instead of refusing them.
 
     Returns
     -------
@@ -164,6 +170,10 @@ def read_datasets(files: Iterable[Path], where: str) -> list[tuple[Path, Dataset
         ds, why = _read_one(path)
         if ds is not None:
             read.append((path, ds))
+        elif why == _NOT_IMAGE and skip_non_images:
+            log.warning("%s: skipped %s: %s", where, path, why)
+        elif why == _NOT_IMAGE:
+            bad.append((path, _NO_PIXELS))
         elif why == _NOT_DICOM and path.stat().st_size >= 132:
             foreign.append((path, why))  # a README or report beside the series: skipped
         else:

@@ -118,6 +118,7 @@ def read_mdme(
     *,
     saturation_angle: float = DEFAULT_SATURATION_ANGLE,
     phase_sigma_mm: float = DEFAULT_PHASE_SIGMA_MM,
+    files=None,
 ) -> MDMEData:
     """Sort, check and read the MDME DICOM images in ``dicom_dirs``.
 
@@ -132,6 +133,8 @@ def read_mdme(
         Saturation flip angle, degrees (not in the DICOM; default 120).
     phase_sigma_mm : float
         Width of the background-phase low-pass filter (:mod:`synflair.io.phase`).
+    files : iterable of path-like, optional
+        Read only these files of ``dicom_dirs`` (one series of a study folder).
 
     Returns
     -------
@@ -139,7 +142,7 @@ def read_mdme(
     """
     if not np.isfinite(saturation_angle) or not 0 < saturation_angle <= 180:
         raise ValueError(f"saturation_angle must be in (0, 180] degrees, not {saturation_angle!r}")
-    mdme = sort_mdme(dicom_dirs, delay_attribute)
+    mdme = sort_mdme(dicom_dirs, delay_attribute, files=files)
     grid, table, components, where = mdme.grid, mdme.table, mdme.components, mdme.where
     images = list(table.values())
     check_mdme_acquisition(
@@ -208,6 +211,7 @@ def mdme_to_nifti(
     delay_attribute: str | None = None,
     saturation_angle: float = DEFAULT_SATURATION_ANGLE,
     phase_sigma_mm: float = DEFAULT_PHASE_SIGMA_MM,
+    files=None,
 ) -> Path:
     """Convert MDME DICOM to a 4D float32 NIfTI and its JSON sidecar.
 
@@ -219,7 +223,7 @@ def mdme_to_nifti(
         ``*.nii.gz`` or ``*.nii``; the sidecar goes to ``*.json`` beside it.
     component : {"magnitude", "real"}
         Magnitudes, or the phase-corrected signed real parts.
-    delay_attribute, saturation_angle, phase_sigma_mm
+    delay_attribute, saturation_angle, phase_sigma_mm, files
         See :func:`read_mdme`.
 
     Returns
@@ -238,6 +242,7 @@ def mdme_to_nifti(
         delay_attribute,
         saturation_angle=saturation_angle,
         phase_sigma_mm=phase_sigma_mm,
+        files=files,
     )
     volumes = mdme.magnitude if component == "magnitude" else mdme.real
     sidecar = MDMESidecar(

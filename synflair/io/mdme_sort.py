@@ -62,6 +62,7 @@ from synflair.io.dicom_files import (
     read_datasets,
     series_of,
 )
+from synflair.io.dicom_formats import check_decodable, check_single_frame
 from synflair.io.dicom_write import GE_PRIVATE_CREATOR
 
 __all__ = [
@@ -185,7 +186,14 @@ def _rescale(ds, path: Path) -> tuple[float, float]:
 
 
 def read_header(path: Path, ds, delay_keys) -> tuple[ImageHeader, set[str]]:
-    """The sorting keys of one file's dataset ``ds`` (read by :mod:`synflair.io.dicom_files`)."""
+    """The sorting keys of one file's dataset ``ds`` (read by :mod:`synflair.io.dicom_files`).
+
+    An enhanced multi-frame object, or pixel data compressed with a transfer
+    syntax no installed plugin decodes, is refused here, before any pixel is read
+    (:mod:`synflair.io.dicom_formats`).
+    """
+    check_single_frame(path, ds)
+    check_decodable(path, ds)
     required = ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows")
     required += ("Columns", "EchoTime", "RepetitionTime", "FlipAngle")
     for keyword in required:
@@ -493,7 +501,7 @@ class SortedMDME:
     where: str
 
 
-def sort_mdme(dicom_dirs, delay_attribute: str | None = None) -> SortedMDME:
+def sort_mdme(dicom_dirs, delay_attribute: str | None = None, *, files=None) -> SortedMDME:
     """Read the headers of the files in ``dicom_dirs`` and sort them (see the module doc).
 
     Parameters
@@ -501,6 +509,9 @@ def sort_mdme(dicom_dirs, delay_attribute: str | None = None) -> SortedMDME:
     dicom_dirs : path-like or iterable of path-like
     delay_attribute : str, optional
         DICOM keyword or ``"gggg,eeee"`` tag of the saturation delay (ms).
+    files : iterable of path-like, optional
+        Only these files (e.g. the MDME series that :mod:`synflair.io.study` found in a
+        study folder); ``dicom_dirs`` then only names where they are, in messages.
 
     Returns
     -------
@@ -514,7 +525,8 @@ def sort_mdme(dicom_dirs, delay_attribute: str | None = None) -> SortedMDME:
     where = ", ".join(map(str, dirs))
     requested = None if delay_attribute is None else parse_delay_attribute(delay_attribute)
     keys = DEFAULT_DELAY_ATTRIBUTES if requested is None else (requested,)
-    datasets = read_datasets(list_files(dirs), where)
+    chosen = list_files(dirs) if files is None else [Path(f) for f in files]
+    datasets = read_datasets(chosen, where)
     check_one_acquisition(datasets, where)
     headers = [read_header(path, ds, keys) for path, ds in datasets]
     images = [image for image, _ in headers]
