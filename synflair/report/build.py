@@ -109,6 +109,7 @@ class _Loaded:
     dseg: np.ndarray
     k: int
     counts: lesions.LesionCounts
+    truth: np.ndarray | None = None
 
 
 def _load_subject(images: SubjectImages) -> _Loaded:
@@ -125,7 +126,7 @@ def _load_subject(images: SubjectImages) -> _Loaded:
     k = figures.choose_slice(mask, maps.get("conventional"))
     if "conventional" in maps and not maps["conventional"].any() and truth is not None:
         k = figures.choose_slice(mask, truth)  # the slice where lesions should have been found
-    return _Loaded(images, scaled, reference, maps, mask, dseg, k, counts)
+    return _Loaded(images, scaled, reference, maps, mask, dseg, k, counts, truth)
 
 
 def _fig2(s: _Loaded) -> str:
@@ -159,10 +160,15 @@ def _magnified(s: _Loaded) -> str:
 def _lesion_figure(s: _Loaded) -> str:
     images = {**s.scaled, "conventional": s.reference}
     return figure_html(
-        lesions.lesion_figure(images, s.lesions, s.mask, s.k, s.images.subject, s.counts),
+        lesions.lesion_figure(
+            images, s.lesions, s.mask, s.k, s.images.subject, s.counts, truth=s.truth
+        ),
         f"Lesions, sub-{s.images.subject}: each FLAIR with its own lesion map (filled) over "
         "it, on the same slice (the slice with the most lesion voxels of the conventional "
-        "FLAIR's map, or of the phantom's truth when that map is empty).",
+        "FLAIR's map, or of the phantom's truth when that map is empty)"
+        + (
+            "; the phantom's true lesions outlined (dashed yellow)." if s.truth is not None else "."
+        ),
     )
 
 
@@ -185,10 +191,14 @@ def _qc_thumbnails(s: _Loaded) -> str:
     )
 
 
-def _readable_table(table: pd.DataFrame) -> pd.DataFrame:
+def _readable_table(table: pd.DataFrame, reasons: dict[str, str]) -> pd.DataFrame:
     out = table.copy()
+    out["note"] = out["note"].fillna("")
+    for metric, reason in reasons.items():
+        undefined = (out["metric"] == metric) & out["p"].isna()
+        if reason:
+            out.loc[undefined, "note"] = reason
     out["metric"] = out["metric"].map(labels.metric_name)
-    out["note"] = out["note"].fillna("") if "note" in out else ""
     return out.rename(
         columns={
             "region": "Region",
@@ -294,7 +304,9 @@ def build_report(
         f"<p>{escape(methods_paragraph(config, n_train=n_train, n_test=len(subjects)))}</p>",
         "<h2>Full tables</h2>",
         table_html(
-            _readable_table(table),
+            _readable_table(
+                table, {"dice_conventional": lesions.undefined_reason(metrics, counts)}
+            ),
             caption="This run (results/stats/table.tsv): mean ± SD over test subjects; change "
             "of the means, DL vs synthetic; paired two-sided Wilcoxon signed-rank test.",
         ),

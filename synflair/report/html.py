@@ -20,6 +20,7 @@ figure{margin:1em 0}figcaption{font-size:0.88em;color:#444}img{max-width:100%}
 .note{background:#f8f8e8;border-left:4px solid #cc9;padding:0.5em 1em;font-size:0.92em}
 .small{font-size:0.85em;color:#555}
 table.headline td:nth-child(2),table.headline th{text-align:left}
+table.headline td{white-space:nowrap}table.headline td.na{white-space:normal}
 td.t{text-align:left}td.na{text-align:left;color:#8a4b00;font-size:0.9em}
 ul.verdict li{margin:0.35em 0}ul.verdict{font-size:1.05em}
 """

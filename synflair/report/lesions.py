@@ -33,17 +33,25 @@ class LesionCounts:
         Lesions in each image's lesion map (``synthetic``, ``dl``, ``conventional``, ...).
     truth : int or None
         Lesions in the phantom's true (MDME-space) lesion mask; None for real data.
+    truth_voxels : int or None
+        Voxels of that mask (small lesions explain a miss).
     """
 
     subject: str
     detected: dict[str, int]
     truth: int | None = None
+    truth_voxels: int | None = None
+
+    def truth_text(self) -> str:
+        """``"truth: 25 lesions, 130 voxels"`` (``""`` without a truth or lesions)."""
+        if not self.truth:
+            return ""
+        voxels = f", {self.truth_voxels} voxels" if self.truth_voxels is not None else ""
+        return f"truth: {self.truth} lesion{'s' * (self.truth != 1)}{voxels}"
 
     def references(self, image: str) -> list[str]:
         """The references with lesions for ``image``: ``["truth: 25 lesions", ...]``."""
-        found = []
-        if self.truth:
-            found.append(f"truth: {self.truth} lesion{'s' * (self.truth != 1)}")
+        found = [self.truth_text()] if self.truth else []
         conventional = self.detected.get("conventional", 0)
         if image != "conventional" and conventional:
             found.append(f"conventional FLAIR: {conventional} lesion{'s' * (conventional != 1)}")
@@ -62,8 +70,7 @@ class LesionCounts:
         if not missed:
             return ""
         if len(missed) == len(self.detected):
-            references = f"truth: {self.truth} lesions" if self.truth else ""
-            return f"no lesion detected on any FLAIR ({references})"
+            return f"no lesion detected on any FLAIR ({self.truth_text()})"
         names = ", ".join(image_name(i) for i in missed)
         return f"no lesion detected on {names} ({'; '.join(self.references(missed[0]))})"
 
@@ -81,7 +88,9 @@ def count_lesions(
 ) -> LesionCounts:
     """Count the lesions of each boolean lesion map (and of the phantom's truth)."""
     detected = {name: label_lesions(mask)[1] for name, mask in maps.items()}
-    return LesionCounts(subject, detected, None if truth is None else label_lesions(truth)[1])
+    if truth is None:
+        return LesionCounts(subject, detected)
+    return LesionCounts(subject, detected, label_lesions(truth)[1], int(np.count_nonzero(truth)))
 
 
 def dice_reason(counts: LesionCounts, image: str, reference: str, note: str) -> str:
@@ -91,7 +100,7 @@ def dice_reason(counts: LesionCounts, image: str, reference: str, note: str) -> 
             missing = [image] if image == "conventional" else [image, "conventional"]
             missing = [n for n in missing if not counts.detected.get(n, 0)]
             names = " and ".join(image_name(n) for n in missing)
-            return f"n/a: no lesion detected on {names} (truth: {counts.truth} lesions)"
+            return f"n/a: no lesion detected on {names} ({counts.truth_text()})"
         return "n/a: no lesion on either map (the conventional FLAIR shows none)"
     missed = counts.missed(image)
     if missed:
@@ -197,7 +206,15 @@ def paired_dice(metrics: pd.DataFrame, images=("synthetic", "dl")) -> pd.DataFra
     return table[np.isfinite(table.to_numpy(float)).all(axis=1)]
 
 
-def lesion_figure(images: dict, lesions: dict, mask: np.ndarray, k: int, subject: str, counts):
+def lesion_figure(
+    images: dict,
+    lesions: dict,
+    mask: np.ndarray,
+    k: int,
+    subject: str,
+    counts: LesionCounts,
+    truth: np.ndarray | None = None,
+):
     """Each FLAIR with its own lesion map over it, on the same slice, side by side.
 
     Parameters
@@ -212,8 +229,11 @@ def lesion_figure(images: dict, lesions: dict, mask: np.ndarray, k: int, subject
         Slice.
     subject : str
     counts : LesionCounts
+    truth : ndarray of bool, optional
+        The phantom's true lesion mask, outlined (dashed yellow) on every panel.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from synflair.report.figures import IMAGE_TITLES, LESION_COLOURS
@@ -237,8 +257,18 @@ def lesion_figure(images: dict, lesions: dict, mask: np.ndarray, k: int, subject
             f"{IMAGE_TITLES.get(name, name)}\n{n} lesions; {here} on this slice", fontsize=8
         )
         ax.axis("off")
+        handles = [Patch(color=colour, alpha=0.6, label=f"{image_name(name)} lesion map")]
+        if truth is not None and truth[:, :, k].any():
+            ax.contour(
+                truth[:, :, k].T.astype(float),
+                levels=[0.5],
+                colors="yellow",
+                linewidths=0.7,
+                linestyles="dashed",
+            )
+            handles.append(Line2D([], [], color="yellow", ls="--", lw=1, label="phantom truth"))
         ax.legend(
-            handles=[Patch(color=colour, alpha=0.6, label=f"{image_name(name)} lesion map")],
+            handles=handles,
             loc="upper center",
             bbox_to_anchor=(0.5, 0.0),
             fontsize=7,

@@ -8,6 +8,7 @@ Checks without a tolerance are reported, not judged ("info").
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from synflair.report.html import escape, table_html
@@ -17,7 +18,9 @@ GRID_STYLE = (
     ".qc td.pass{background:#d9f2d9}.qc td.fail{background:#f8d0d0;font-weight:bold}"
     ".qc td.info{background:#f4f4f4;color:#555}.qc th{font-weight:normal;font-size:0.8em}"
     ".qc td{text-align:center}.qc td:first-child{text-align:left;white-space:nowrap}"
-    ".scroll{overflow-x:auto}"
+    ".scroll{overflow-x:auto}.qc th.v{vertical-align:bottom;padding:4px 2px}"
+    ".qc th.v div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;"
+    "text-align:left;margin:0 auto}"
 )
 
 
@@ -32,6 +35,19 @@ def _tolerance(rows: pd.DataFrame) -> str:
         return "no tolerance (reported)"
     unit = f" {units.pop()}" if len(units) == 1 else ""
     return " / ".join(sorted(targets)) + unit
+
+
+def _value_text(check: str, value: float) -> str:
+    """The number, or n/a with its reason."""
+    if np.isfinite(value):
+        return format_number(value)
+    if "false positive" in check:
+        return "n/a: no lesion detected"
+    if "true positive" in check:
+        return "n/a: no lesion in the reference"
+    if "Dice" in check:
+        return "n/a: both maps empty"
+    return "n/a: not computed"
 
 
 def qc_grid(truth: pd.DataFrame, extra: dict[str, dict[str, tuple[bool, str]]] | None = None):
@@ -52,9 +68,10 @@ def qc_grid(truth: pd.DataFrame, extra: dict[str, dict[str, tuple[bool, str]]] |
     for check, region in columns:
         rows = truth[(truth["check"] == check) & (truth["region"] == region)]
         head.append(
-            f"<th>{escape(check)}<br><b>{escape(region)}</b><br>{escape(_tolerance(rows))}</th>"
+            f"<th class='v'><div>{escape(check)}, <b>{escape(region)}</b><br>"
+            f"{escape(_tolerance(rows))}</div></th>"
         )
-    head += [f"<th>{escape(name)}</th>" for name in extra]
+    head += [f"<th class='v'><div>{escape(name)}</div></th>" for name in extra]
     body, failures = [], 0
     for subject in subjects:
         cells = [f"<td>sub-{escape(subject)}</td>"]
@@ -65,14 +82,14 @@ def qc_grid(truth: pd.DataFrame, extra: dict[str, dict[str, tuple[bool, str]]] |
                 cells.append("<td class='info' title='not checked'>—</td>")
                 continue
             row = found.iloc[0]
-            value = format_number(float(row["value"]))
+            value = _value_text(check, float(row["value"]))
             unit = f" {row['unit']}" if isinstance(row["unit"], str) and row["unit"] else ""
             target = row["target"] if isinstance(row["target"], str) and row["target"] else ""
             passed = row["passed"]
             if isinstance(passed, str):
                 passed = {"true": True, "false": False}.get(passed.lower())
             if passed is None or pd.isna(passed) or not target:
-                cls, mark = "info", value
+                cls, mark = "info", value.split(":")[0]  # "n/a"; the reason on hover and below
             elif bool(passed):
                 cls, mark = "pass", "✓"
             else:
@@ -99,7 +116,12 @@ def qc_grid(truth: pd.DataFrame, extra: dict[str, dict[str, tuple[bool, str]]] |
         f"<style>{GRID_STYLE}</style>{summary}<div class='scroll'><table class='qc'><thead><tr>"
         f"{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
-    numbers = truth.pivot_table(
+    shown = truth.assign(
+        value=[
+            _value_text(c, float(v)) for c, v in zip(truth["check"], truth["value"], strict=True)
+        ]
+    )
+    numbers = shown.pivot_table(
         index="subject", columns=["check", "region"], values="value", aggfunc="first", sort=False
     )
     numbers.columns = [f"{c} ({r})" for c, r in numbers.columns]

@@ -134,8 +134,10 @@ def lesion_verdict(
         else ""
     )
     if len(paired) == 0:
+        why = qc.removeprefix("; ") if failures else ours
         return (
-            f"Lesions: not assessable, no subject has a defined Dice on both. {ours}{qc}; {paper}."
+            "Lesions: not assessable, no subject has a defined Dice on both synthetic and "
+            f"DL-FLAIR; {why}; {paper}."
         )
     x, y = paired["synthetic"].to_numpy(float), paired["dl"].to_numpy(float)
     result = wilcoxon_signed_rank(x, y) if len(paired) >= 2 else None

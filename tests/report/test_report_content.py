@@ -60,7 +60,7 @@ def test_the_verdicts_are_computed_from_this_runs_numbers(html):
     assert sentences[0].startswith("Fidelity improved in direction, not significantly")
     assert "no exact two-sided p can be below 0.25" in sentences[0]
     # sub-t2 has 3 true lesions and none on any map: said, and a QC failure
-    assert "sub-t2: no lesion detected on any FLAIR (truth: 3 lesions)" in sentences[1]
+    assert "sub-t2: no lesion detected on any FLAIR (truth: 3 lesions, 189 voxels)" in sentences[1]
     assert "lesion QC failed in 2 of 3 subjects" in sentences[1]
 
 
@@ -97,7 +97,7 @@ def test_every_na_in_the_lesion_and_headline_tables_says_why(html):
             if "n/a" in text:
                 assert text.startswith("n/a: ") and len(text) > 12, text
     assert "n/a, count 0" not in html
-    assert "FAIL: no lesion detected (truth: 3 lesions)" in lesion
+    assert "FAIL: no lesion detected (truth: 3 lesions, 189 voxels)" in lesion
 
 
 def test_every_na_of_the_full_tables_has_a_note(html):
