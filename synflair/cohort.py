@@ -155,8 +155,12 @@ def check_splits(splits: dict[str, str], where: str) -> None:
             raise SynflairError(f"{where}: no '{needed}' subject; need at least one of each split")
 
 
-def phantom_subjects(root: str, n: int) -> list[Subject]:
-    """The phantom cohort's subjects, with DICOM folders under ``root/sub-<id>/dicom``."""
+def phantom_subjects(root: str, n: int, test_fraction: float = 0.25) -> list[Subject]:
+    """The phantom cohort's subjects, with DICOM folders under ``root/sub-<id>/dicom``.
+
+    The last ``ceil(test_fraction n)`` subjects are test subjects
+    (:func:`synflair.phantom.cohort.subject_splits`).
+    """
     from synflair.phantom.cohort import subject_splits
 
     return [
@@ -166,7 +170,7 @@ def phantom_subjects(root: str, n: int) -> list[Subject]:
             mdme=(f"{root}/sub-{label}/dicom/mdme",),
             flair=f"{root}/sub-{label}/dicom/flair",
         )
-        for label, split in subject_splits(n).items()
+        for label, split in subject_splits(n, test_fraction).items()
     ]
 
 

@@ -13,6 +13,7 @@ whole cohort.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 
 __all__ = [
@@ -41,14 +42,21 @@ def subject_ids(n: int) -> list[str]:
     return [f"ph{i:0{width}d}" for i in range(1, n + 1)]
 
 
-def subject_splits(n: int) -> dict[str, str]:
-    """``{id: "train" | "test"}``: the first ``floor(0.75 n)`` subjects train, the rest test.
+def subject_splits(n: int, test_fraction: float = 0.25) -> dict[str, str]:
+    """``{id: "train" | "test"}``: the last ``ceil(test_fraction n)`` subjects test, the rest train.
 
-    For ``n >= 2`` both splits have at least one subject (n = 40: 30/10 as in the
-    paper; n = 12: 9/3; n = 2: 1/1). A single subject is a test subject.
+    The default (0.25) keeps the first ``floor(0.75 n)`` subjects for training. For
+    ``n >= 2`` both splits have at least one subject (n = 40: 30/10 as in the
+    paper; n = 12: 9/3; n = 2: 1/1; n = 14 with ``test_fraction`` 0.4: 8/6). A
+    single subject is a test subject.
     """
     ids = subject_ids(n)
-    n_train = (3 * n) // 4
+    if isinstance(test_fraction, bool) or not (
+        isinstance(test_fraction, int | float) and 0 < test_fraction < 1
+    ):
+        raise ValueError(f"test_fraction must be a number in (0, 1), not {test_fraction!r}")
+    n_test = math.ceil(test_fraction * n - 1e-9)
+    n_train = n - n_test
     if n >= 2:
         n_train = min(max(n_train, 1), n - 1)
     return {sid: ("train" if i < n_train else "test") for i, sid in enumerate(ids)}

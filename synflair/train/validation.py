@@ -49,6 +49,8 @@ __all__ = [
     "load_validation",
     "read_validation_manifest",
     "score_generator",
+    "subject_scores",
+    "validation_subjects",
 ]
 
 #: Optional columns of the validation manifest (for the lesion-contrast score).
@@ -66,6 +68,27 @@ class Score:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def validation_subjects(train: list[str], fraction: float) -> list[str]:
+    """The last ``ceil(fraction n)`` of ``n`` training subjects (sorted), kept for validation.
+
+    At least one subject is left to train on; ``fraction`` 0 (or a single training
+    subject) gives none.
+
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is not in [0, 1).
+    """
+    if isinstance(fraction, bool) or not (isinstance(fraction, int | float) and 0 <= fraction < 1):
+        raise ValueError(f"validation fraction must be a number in [0, 1), not {fraction!r}")
+    ordered = sorted(train)
+    n = len(ordered)
+    if n < 2 or fraction == 0:
+        return []
+    count = min(max(math.ceil(fraction * n - 1e-9), 1), n - 1)
+    return ordered[n - count :]
 
 
 def is_better(candidate: Score, best: Score | None, min_contrast: float) -> bool:

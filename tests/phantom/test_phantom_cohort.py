@@ -78,3 +78,17 @@ def test_cohort_module_is_cheap_to_import():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("n", "fraction", "n_test"), [(14, 0.4, 6), (15, 0.4, 6), (12, 0.25, 3), (10, 0.3, 3)]
+)
+def test_subject_splits_test_fraction(n, fraction, n_test):
+    values = list(cohort.subject_splits(n, fraction).values())
+    assert values == ["train"] * (n - n_test) + ["test"] * n_test
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1, True, "0.3"])
+def test_subject_splits_bad_test_fraction(bad):
+    with pytest.raises(ValueError, match="test_fraction"):
+        cohort.subject_splits(12, bad)

@@ -236,3 +236,17 @@ def test_paired_plus_adversarial_trains_both_networks(cohort, tmp_path):
         assert any(not torch.equal(a[k], b[k]) for k in a if b[k].is_floating_point()), name
     losses = pd.read_csv(tmp_path / "w2" / "losses.tsv", sep="\t")
     assert np.isfinite(losses.filter(like="d_loss").to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    ("n", "fraction", "expected"),
+    [(8, 0.25, 2), (9, 0.25, 3), (6, 0.2, 2), (2, 0.5, 1), (2, 0.9, 1), (1, 0.5, 0), (8, 0.0, 0)],
+)
+def test_validation_subjects_are_the_last_training_subjects(n, fraction, expected):
+    from synflair.train.validation import validation_subjects
+
+    train = [f"ph{i:02d}" for i in range(n, 0, -1)]  # unsorted on purpose
+    chosen = validation_subjects(train, fraction)
+    assert chosen == sorted(train)[n - expected :] if expected else chosen == []
+    with pytest.raises(ValueError, match="validation fraction"):
+        validation_subjects(train, 1.0)

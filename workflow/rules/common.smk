@@ -42,7 +42,11 @@ DERIVATIVE_STAGES = list(BIDS_STAGES)
 
 def _load_subjects():
     if config["cohort"] == "phantom":
-        return phantom_subjects(PHANTOM_DIR, config["phantom"]["subjects"])
+        return phantom_subjects(
+            PHANTOM_DIR,
+            config["phantom"]["subjects"],
+            config["phantom"].get("test_fraction", 0.25),
+        )
     if not config.get("sheet"):
         raise SynflairError("config key 'sheet': required when cohort is 'sheet'")
     return read_sheet(config["sheet"], load_schema(SCHEMAS / "subjects.schema.yaml"))

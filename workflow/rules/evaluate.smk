@@ -11,6 +11,7 @@ rule evaluate_metrics:
             res("lesions", "{{subject}}", "desc-{image}_lesions.nii.gz"),
             image=[*IMAGES, "conventional"],
         ),
+        truth=get_lesion_truth,
     output:
         res("metrics", "{subject}", "metrics.tsv"),
     log:
@@ -30,11 +31,20 @@ rule evaluate_metrics:
             for word in ("--lesions", f"{name}={path}")
         ],
         peak=config["metrics"]["peak"],
+        # phantom: the true lesion mask on the MDME grid (dice_truth, lesion_contrast_truth)
+        truth=lambda wc, input: (
+            [
+                "--lesion-truth",
+                f"{input.truth}/truth/sub-{wc.subject}_label-lesion_mask.nii.gz",
+            ]
+            if input.truth
+            else []
+        ),
     shell:
         "python -m synflair metrics --subject {wildcards.subject:q} "
         "--reference {input.reference:q} {params.images:q} --mask {input.mask:q} "
-        "--dseg {input.dseg:q} {params.lesions:q} --peak {params.peak:q} --out {output:q} "
-        "> {log:q} 2>&1"
+        "--dseg {input.dseg:q} {params.lesions:q} {params.truth:q} --peak {params.peak:q} "
+        "--out {output:q} > {log:q} 2>&1"
 
 
 rule evaluate_stats:

@@ -1,19 +1,32 @@
 # The paper's two training stages (GPU rules; they also run on CPU).
+# Training subjects are split into those trained on (FIT) and validation subjects
+# (config training.validation_fraction), on which the weights kept are chosen.
+from synflair.train.validation import validation_subjects
+
 TRAINING = config["training"]
+VALIDATION = validation_subjects(TRAIN, TRAINING.get("validation_fraction", 0.0))
+FIT = [s for s in TRAIN if s not in VALIDATION]
+
+
+def manifest_inputs(subjects):
+    """The files of a training manifest for ``subjects``."""
+    return {
+        "mdme": expand(res("nifti", "{subject}", "mdme.nii.gz"), subject=subjects),
+        "mask": [synthetic_path("mask", s) for s in subjects],
+        "target": expand(
+            res("preprocess", "{subject}", "desc-csfsuppressed_FLAIR.nii.gz"),
+            subject=subjects,
+        ),
+        "conventional": expand(
+            res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
+            subject=subjects,
+        ),
+    }
 
 
 rule train_manifest:
     input:
-        mdme=expand(res("nifti", "{subject}", "mdme.nii.gz"), subject=TRAIN),
-        mask=[synthetic_path("mask", s) for s in TRAIN],
-        target=expand(
-            res("preprocess", "{subject}", "desc-csfsuppressed_FLAIR.nii.gz"),
-            subject=TRAIN,
-        ),
-        conventional=expand(
-            res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
-            subject=TRAIN,
-        ),
+        **manifest_inputs(FIT),
     output:
         "results/train/manifest.tsv",
     log:
@@ -21,7 +34,27 @@ rule train_manifest:
     conda:
         "../../envs/train.yaml"
     params:
-        subjects=TRAIN,
+        subjects=FIT,
+    script:
+        "../scripts/train_manifest.py"
+
+
+rule train_validation_manifest:
+    input:
+        **manifest_inputs(VALIDATION),
+        lesions=expand(
+            res("lesions", "{subject}", "desc-conventional_lesions.nii.gz"),
+            subject=VALIDATION,
+        ),
+        dseg=expand(res("segmentation", "{subject}", "dseg.nii.gz"), subject=VALIDATION),
+    output:
+        "results/train/validation.tsv",
+    log:
+        "logs/train/validation.log",
+    conda:
+        "../../envs/train.yaml"
+    params:
+        subjects=VALIDATION,
     script:
         "../scripts/train_manifest.py"
 
@@ -29,6 +62,7 @@ rule train_manifest:
 rule train_stage:
     input:
         manifest="results/train/manifest.tsv",
+        validation=["results/train/validation.tsv"] if VALIDATION else [],
         preset=TRAINING["preset"],
         init=lambda wc: [] if wc.stage == "1" else "results/train/stage-1/model.pt",
     output:

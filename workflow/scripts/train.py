@@ -14,7 +14,8 @@ from synflair.provenance import run_key
 sys.stderr = sys.stdout = open(snakemake.log[0], "a")
 stage = snakemake.wildcards.stage
 inputs, params = snakemake.input, snakemake.params
-files = [inputs.manifest, inputs.preset, *([inputs.init] if inputs.init else [])]
+validation = list(inputs.validation)
+files = [inputs.manifest, *validation, inputs.preset, *([inputs.init] if inputs.init else [])]
 key = run_key(files, {"stage": stage, "iterations": params.iterations})
 workdir = Path(snakemake.output.model).parent / f"run-{key}"
 
@@ -23,6 +24,8 @@ argv += ["--out", snakemake.output.model, "--workdir", str(workdir), "--resume"]
 argv += ["--device", params.device]
 if inputs.init:
     argv += ["--init", inputs.init]
+if validation:
+    argv += ["--validation", validation[0]]
 if params.iterations:
     argv += ["--iterations", str(params.iterations)]
 status = main(argv)

@@ -1,4 +1,8 @@
-"""Write the training manifest (one row per training subject) for `synflair train`."""
+"""Write a training (or validation) manifest, one row per subject, for `synflair train`.
+
+The validation manifest also has the columns lesions (the conventional FLAIR's lesion
+map) and dseg (tissue labels), for the lesion-contrast score of model selection.
+"""
 
 import sys
 
@@ -8,13 +12,8 @@ from synflair.atomic import write_tsv
 
 sys.stderr = open(snakemake.log[0], "w")
 inputs = snakemake.input
-manifest = pd.DataFrame(
-    {
-        "subject": snakemake.params.subjects,
-        "mdme": inputs.mdme,
-        "mask": inputs.mask,
-        "target": inputs.target,
-        "conventional": inputs.conventional,
-    }
-)
-write_tsv(snakemake.output[0], manifest)
+columns = {"subject": snakemake.params.subjects}
+for name in ("mdme", "mask", "target", "conventional", "lesions", "dseg"):
+    if name in inputs.keys():
+        columns[name] = list(getattr(inputs, name))
+write_tsv(snakemake.output[0], pd.DataFrame(columns))
