@@ -191,29 +191,6 @@ def _qc_thumbnails(s: _Loaded) -> str:
     )
 
 
-def _readable_table(table: pd.DataFrame, reasons: dict[str, str]) -> pd.DataFrame:
-    out = table.copy()
-    out["note"] = out["note"].fillna("")
-    for metric, reason in reasons.items():
-        undefined = (out["metric"] == metric) & out["p"].isna()
-        if reason:
-            out.loc[undefined, "note"] = reason
-    out["metric"] = out["metric"].map(labels.metric_name)
-    return out.rename(
-        columns={
-            "region": "Region",
-            "metric": "Metric",
-            "n": "n (pairs)",
-            "synthetic": "Synthetic FLAIR (mean ± SD)",
-            "dl": "DL-FLAIR (mean ± SD)",
-            "percent_change": "Change of the means (DL vs synthetic)",
-            "p": "p (two-sided Wilcoxon)",
-            "method": "Test",
-            "note": "Note",
-        }
-    )
-
-
 def build_report(
     inputs: ReportInputs,
     config: dict,
@@ -304,7 +281,7 @@ def build_report(
         f"<p>{escape(methods_paragraph(config, n_train=n_train, n_test=len(subjects)))}</p>",
         "<h2>Full tables</h2>",
         table_html(
-            _readable_table(
+            labels.summary_table(
                 table, {"dice_conventional": lesions.undefined_reason(metrics, counts)}
             ),
             caption="This run (results/stats/table.tsv): mean ± SD over test subjects; change "

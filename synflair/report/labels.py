@@ -43,6 +43,31 @@ def _split(comparison: str) -> tuple[str, str]:
     return first, second
 
 
+#: Columns of ``results/stats/table.tsv`` -> the report's names.
+TABLE_COLUMNS = {
+    "region": "Region",
+    "metric": "Metric",
+    "n": "n (pairs)",
+    "synthetic": "Synthetic FLAIR (mean ± SD)",
+    "dl": "DL-FLAIR (mean ± SD)",
+    "percent_change": "Change of the means (DL vs synthetic)",
+    "p": "p (two-sided Wilcoxon)",
+    "method": "Test",
+    "note": "Note",
+}
+
+
+def summary_table(table: pd.DataFrame, reasons: dict[str, str] | None = None) -> pd.DataFrame:
+    """``table.tsv`` with readable columns; ``reasons`` (per metric) explain an n/a p."""
+    out = table.copy()
+    out["note"] = out["note"].fillna("")
+    for metric, reason in (reasons or {}).items():
+        if reason:
+            out.loc[(out["metric"] == metric) & out["p"].isna(), "note"] = reason
+    out["metric"] = out["metric"].map(metric_name)
+    return out.rename(columns=TABLE_COLUMNS)
+
+
 def _flip(value: float) -> float:
     return 0.0 - value  # -0.0 would print as "-0"
 
