@@ -1,6 +1,6 @@
 """Keep patient and site identifiers, dates and times out of everything after the DICOM stage.
 
-DESIGN.md ("Privacy"): no patient identifier (name, ID, birth date, accession,
+docs/design.md ("Privacy"): no patient identifier (name, ID, birth date, accession,
 institution) may appear in a NIfTI header (``descrip``, ``aux_file``,
 ``db_name``, extensions) or a JSON sidecar. The converters
 

@@ -3,7 +3,7 @@
 One file per 2D image, explicit VR little endian, valid file meta, geometry
 from :mod:`synflair.geometry` (``data[i, j, k] = pixel_array_of_slice_k[j, i]``).
 
-MDME convention (DESIGN.md, "DICOM of MDME"): every (slice, TE, TD) image is
+MDME convention (docs/design.md, "DICOM of MDME"): every (slice, TE, TD) image is
 written twice, as its real and its imaginary part. Each file carries
 
 * the complex component in GE's private element (0043,102F) of the private

@@ -1,4 +1,4 @@
-"""The JSON sidecar of an MDME NIfTI (DESIGN.md, "MDME NIfTI").
+"""The JSON sidecar of an MDME NIfTI (docs/design.md, "MDME NIfTI").
 
 ``sub-01_mdme.nii.gz`` has the sidecar ``sub-01_mdme.json``::
 

@@ -1,7 +1,7 @@
 """The JSON sidecar of an MDME NIfTI: reading and checking the acquisition.
 
 The MDME importer (:mod:`synflair.io`) writes ``x.nii.gz`` with ``x.json`` next
-to it (DESIGN.md, Conventions)::
+to it (docs/design.md, Conventions)::
 
     {"EchoTime": [8 x s], "SaturationDelayTime": [8 x s], "RepetitionTime": s,
      "FlipAngle": deg, "SaturationFlipAngle": deg, "ImageComponent": "magnitude" | "real"}

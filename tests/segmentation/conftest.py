@@ -22,7 +22,7 @@ from synflair.nifti import save
 from synflair.physics import SYNTHETIC_T1W
 
 MNI_DIR = Path(nilearn.__file__).parent / "datasets" / "data"
-#: (T1 ms, T2 ms, PD) of CSF, GM, WM at 3T (DESIGN.md table).
+#: (T1 ms, T2 ms, PD) of CSF, GM, WM at 3T (docs/phantom.md table).
 TISSUES = {"CSF": (4000.0, 1500.0, 1.0), "GM": (1330.0, 100.0, 0.79), "WM": (830.0, 75.0, 0.67)}
 SHAPE = (72, 88, 10)
 SPACING = (2.5, 2.5, 5.0)
