@@ -1,12 +1,23 @@
-"""The subjects a workflow run processes: the phantom cohort or a user's subject sheet.
+"""The subjects a workflow run processes: the phantom cohort, a subject sheet or a BIDS dataset.
 
 A subject sheet is a tab-separated table with the columns of
-``workflow/schemas/subjects.schema.yaml``: ``subject``, ``mdme`` (MDME DICOM
-folder(s), ``;``-separated), ``flair`` (conventional FLAIR DICOM folder),
-``split`` (``train`` or ``test``) and optional ``lesion_mask``,
-``vendor_flair``, ``vendor_t1w``, ``vendor_mask``. Relative paths are relative
-to the sheet's folder. :func:`read_sheet` checks what a JSON schema cannot:
-unique subjects, folders that exist, and both splits present.
+``workflow/schemas/subjects.schema.yaml``: ``subject``, ``split`` (``train`` or
+``test``), the MDME and FLAIR sources, and optional ``lesion_mask``,
+``vendor_flair``, ``vendor_t1w``, ``vendor_mask``. The sources are either
+
+* ``mdme`` (MDME DICOM folder(s), ``;``-separated, or the 4D MDME NIfTI with
+  synflair's JSON sidecar beside it) and ``flair`` (conventional FLAIR DICOM
+  folder or NIfTI), or
+* ``study``: one study folder holding every series of the exam, in which
+  :mod:`synflair.io.study` finds the MDME raw series and the conventional FLAIR
+  (optional ``mdme_series`` / ``flair_series``: the SeriesInstanceUID or
+  SeriesNumber that chooses when several series fit). A ``mdme`` or ``flair``
+  cell given beside ``study`` takes precedence for that image.
+
+Relative paths are relative to the sheet's folder. :func:`read_sheet` checks
+what a JSON schema cannot: unique subjects, folders and files that exist, and
+both splits present. :func:`read_bids` reads a BIDS dataset as the cohort
+(layout in config/README.md).
 
 Folder names may hold any character a file system allows (apostrophes, spaces,
 ``$``, backticks; ``;`` except in the ``mdme`` column, where it separates
@@ -31,6 +42,9 @@ SHEET_COLUMNS = (
     "subject",
     "mdme",
     "flair",
+    "study",
+    "mdme_series",
+    "flair_series",
     "split",
     "lesion_mask",
     "vendor_flair",
@@ -54,21 +68,52 @@ class Subject:
         Label without the ``sub-`` prefix.
     split : {"train", "test"}
     mdme : tuple of str
-        MDME DICOM folder(s).
-    flair : str
-        Conventional FLAIR DICOM folder.
+        MDME DICOM folder(s), or one MDME NIfTI; empty when found in ``study``.
+    flair : str or None
+        Conventional FLAIR DICOM folder or NIfTI; None when found in ``study``.
     lesion_mask : str or None
         A lesion mask that overrides the automatic segmentation.
     vendor : dict
         Optional vendor series: keys among ``flair``, ``t1w``, ``mask``.
+    study : str or None
+        A study folder in which the MDME and/or FLAIR series are found.
+    mdme_series, flair_series : str or None
+        SeriesInstanceUID or SeriesNumber choosing the series in ``study``.
     """
 
     subject: str
     split: str
     mdme: tuple[str, ...]
-    flair: str
+    flair: str | None
     lesion_mask: str | None = None
     vendor: dict[str, str] = field(default_factory=dict)
+    study: str | None = None
+    mdme_series: str | None = None
+    flair_series: str | None = None
+
+    def source(self, kind: str) -> list[str]:
+        """The ``synflair dicom2nifti`` source arguments of ``kind`` (``"mdme"``, ``"flair"``).
+
+        ``["--dicom", folder, ...]``, ``["--nifti", file]`` or
+        ``["--study", folder]`` (+ ``["--series", choice]``): one word each.
+        """
+        given = self.mdme if kind == "mdme" else ((self.flair,) if self.flair else ())
+        if given:
+            if len(given) == 1 and is_nifti(given[0]):
+                return ["--nifti", given[0]]
+            return ["--dicom", *given]
+        choice = self.mdme_series if kind == "mdme" else self.flair_series
+        return ["--study", self.study, *(["--series", choice] if choice else [])]
+
+    def inputs(self, kind: str) -> list[str]:
+        """The files and folders a conversion of ``kind`` reads (a NIfTI with its sidecar)."""
+        words = self.source(kind)
+        if words[0] == "--study":
+            return [words[1]]
+        if words[0] == "--nifti":
+            sidecar = _sidecar(words[1])
+            return [words[1], *([sidecar] if kind == "mdme" or Path(sidecar).is_file() else [])]
+        return words[1:]
 
 
 def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subject]:
@@ -104,9 +149,15 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
         raise SynflairError(
             f"{path}: unknown column(s) {unknown}; expected columns among {list(SHEET_COLUMNS)}"
         )
-    for column in ("subject", "mdme", "flair", "split"):
+    for column in ("subject", "split"):
         if column not in frame.columns:
             raise SynflairError(f"{path}: missing required column '{column}'")
+    if "study" not in frame.columns:
+        for column in ("mdme", "flair"):
+            if column not in frame.columns:
+                raise SynflairError(
+                    f"{path}: missing required column '{column}' (or a 'study' column)"
+                )
     base = path.parent
     subjects: list[Subject] = []
     seen: dict[str, str] = {}
@@ -129,12 +180,7 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
                 "must be in exactly one split, so a test subject cannot also be a training subject"
             )
         seen[label] = split
-        mdme = tuple(
-            _existing_dir(base, part, where, "mdme") for part in row["mdme"].split(";") if part
-        )
-        if not mdme:
-            raise SynflairError(f"{where}: column 'mdme' is empty (expected a DICOM folder)")
-        flair = _existing_dir(base, row["flair"], where, "flair")
+        study, mdme, flair, choices = _sources(row, base, where)
         lesion = row.get("lesion_mask", "").strip() or None
         if lesion is not None:
             lesion = _existing(base, lesion, where, "lesion_mask", directory=False)
@@ -143,9 +189,71 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
             for column in OPTIONAL_FOLDERS
             if row.get(column, "").strip()
         }
-        subjects.append(Subject(label, split, mdme, flair, lesion, vendor))
+        subjects.append(Subject(label, split, mdme, flair, lesion, vendor, study, *choices))
     check_splits({s.subject: s.split for s in subjects}, str(path))
     return subjects
+
+
+def _sources(row: dict, base: Path, where: str):
+    """(study, mdme, flair, (mdme_series, flair_series)) of one sheet row, checked."""
+    study = row.get("study", "").strip() or None
+    if study is not None:
+        study = _existing_dir(base, study, where, "study")
+    cells = {column: row.get(column, "").strip() for column in ("mdme", "flair")}
+    choices = tuple(row.get(c, "").strip() or None for c in ("mdme_series", "flair_series"))
+    if study is not None and all(cells.values()):
+        raise SynflairError(
+            f"{where}: columns 'mdme' and 'flair' and 'study' are all given; expected the "
+            "study folder or the two series, not both (an empty 'mdme' or 'flair' is found "
+            "in the study)"
+        )
+    for column, choice in zip(("mdme", "flair"), choices, strict=True):
+        if choice is not None and (study is None or cells[column]):
+            raise SynflairError(
+                f"{where}: column '{column}_series' {choice!r} chooses a series of the study "
+                f"folder, but the row has no 'study' or gives '{column}' itself; expected it "
+                f"only with 'study' and an empty '{column}'"
+            )
+    mdme: tuple[str, ...] = ()
+    if cells["mdme"]:
+        parts = [part for part in cells["mdme"].split(";") if part.strip()]
+        if len(parts) == 1 and is_nifti(parts[0]):
+            mdme = (_existing(base, parts[0], where, "mdme", directory=False),)
+            sidecar = _sidecar(mdme[0])
+            if not Path(sidecar).is_file():
+                raise SynflairError(
+                    f"{where}: column 'mdme': the MDME NIfTI's sidecar {sidecar} does not exist "
+                    "(expected the JSON that synflair dicom2nifti --kind mdme writes beside it)"
+                )
+        else:
+            mdme = tuple(_existing_dir(base, part, where, "mdme") for part in parts)
+    elif study is None:
+        raise SynflairError(
+            f"{where}: column 'mdme' is empty (expected a DICOM folder, an MDME NIfTI, or a "
+            "'study' folder)"
+        )
+    flair = None
+    if cells["flair"]:
+        flair = _existing(
+            base, cells["flair"], where, "flair", directory=not is_nifti(cells["flair"])
+        )
+    elif study is None:
+        raise SynflairError(
+            f"{where}: column 'flair' is empty (expected a DICOM folder, a NIfTI, or a 'study' "
+            "folder)"
+        )
+    return study, mdme, flair, choices
+
+
+def is_nifti(path: str) -> bool:
+    """Whether a sheet cell names a NIfTI file rather than a DICOM folder."""
+    return str(path).strip().endswith((".nii", ".nii.gz"))
+
+
+def _sidecar(nifti_path: str) -> str:
+    name = str(nifti_path)
+    stem = name[: -len(".nii.gz")] if name.endswith(".nii.gz") else name[: -len(".nii")]
+    return stem + ".json"
 
 
 def check_splits(splits: dict[str, str], where: str) -> None:
@@ -153,6 +261,114 @@ def check_splits(splits: dict[str, str], where: str) -> None:
     for needed in ("train", "test"):
         if needed not in splits.values():
             raise SynflairError(f"{where}: no '{needed}' subject; need at least one of each split")
+
+
+def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subject]:
+    """The subjects of a BIDS dataset: ``sub-<label>/anat/`` with the MDME and FLAIR NIfTI.
+
+    Each subject needs ``sub-<label>_FLAIR.nii.gz`` (or ``.nii``) and the MDME
+    NIfTI ``sub-<label>_mdme.nii.gz`` with its sidecar ``sub-<label>_mdme.json``
+    (synflair's MDME sidecar; BIDS has no MDME suffix yet, see config/README.md).
+    Sessions are not supported.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset folder.
+    splits : dict, optional
+        Subject label (with or without ``sub-``) -> ``"train"`` / ``"test"``
+        (config key ``bids_split``); otherwise the ``split`` column of
+        ``participants.tsv``.
+
+    Returns
+    -------
+    list of Subject
+
+    Raises
+    ------
+    SynflairError
+        Naming the dataset, subject or file: no subjects, a missing image or
+        sidecar, sessions, a subject without a split, a split naming no subject.
+    """
+    import pandas as pd
+
+    root = Path(root)
+    key = "config key 'bids'"
+    if not root.is_dir():
+        raise SynflairError(f"{key}: {root} is not a folder (expected a BIDS dataset)")
+    check_input_path(str(root), key)
+    folders = sorted(p for p in root.glob("sub-*") if p.is_dir())
+    if not folders:
+        raise SynflairError(f"{key}: {root} holds no sub-<label> folder (expected a BIDS dataset)")
+    if splits:
+        where = "config key 'bids_split'"
+        table = {str(k).removeprefix("sub-"): str(v) for k, v in splits.items()}
+    else:
+        participants = root / "participants.tsv"
+        where = str(participants)
+        if not participants.is_file():
+            raise SynflairError(
+                f"{key}: {participants} does not exist and config key 'bids_split' is not set; "
+                "expected a 'split' column (train/test) in participants.tsv or the config key"
+            )
+        frame = pd.read_csv(participants, sep="\t", dtype=str, keep_default_na=False)
+        for column in ("participant_id", "split"):
+            if column not in frame.columns:
+                raise SynflairError(
+                    f"{participants}: no column '{column}'; expected participant_id and split "
+                    "(train/test), or config key 'bids_split'"
+                )
+        table = {
+            row["participant_id"].strip().removeprefix("sub-"): row["split"].strip()
+            for row in frame.to_dict("records")
+        }
+    subjects = []
+    for folder in folders:
+        label = folder.name.removeprefix("sub-")
+        if not SUBJECT_LABEL.fullmatch(label):
+            raise SynflairError(f"{folder}: {label!r} is not a BIDS label (letters and digits)")
+        if any(folder.glob("ses-*")):
+            raise SynflairError(
+                f"{folder}: sessions (ses-*) are not supported; expected sub-{label}/anat/ "
+                "(make one dataset per session)"
+            )
+        anat = folder / "anat"
+        mdme = _bids_file(anat, label, "mdme")
+        flair = _bids_file(anat, label, "FLAIR")
+        if not Path(_sidecar(mdme)).is_file():
+            raise SynflairError(
+                f"{_sidecar(mdme)}: no such file (expected the MDME sidecar beside {mdme})"
+            )
+        split = table.pop(label, None)
+        if split is None:
+            raise SynflairError(
+                f"{where}: no split for subject sub-{label}; expected 'train' or 'test' for "
+                "every subject"
+            )
+        if split not in ("train", "test"):
+            raise SynflairError(
+                f"{where}: subject sub-{label}: split {split!r}; expected 'train' or 'test' "
+                "for every subject"
+            )
+        subjects.append(Subject(label, split, (mdme,), flair))
+    if table:
+        raise SynflairError(
+            f"{where}: subject(s) {sorted(table)} are not in {root} (no sub-<label> folder)"
+        )
+    check_splits({s.subject: s.split for s in subjects}, where)
+    return subjects
+
+
+def _bids_file(anat: Path, label: str, suffix: str) -> str:
+    for extension in (".nii.gz", ".nii"):
+        path = anat / f"sub-{label}_{suffix}{extension}"
+        if path.is_file():
+            check_input_path(str(path), f"{anat}")
+            return str(path)
+    raise SynflairError(
+        f"{anat}: no sub-{label}_{suffix}.nii.gz (or .nii); expected the "
+        f"{'MDME NIfTI with its JSON sidecar' if suffix == 'mdme' else 'FLAIR NIfTI'}"
+    )
 
 
 def phantom_subjects(root: str, n: int, test_fraction: float = 0.25) -> list[Subject]:

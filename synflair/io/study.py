@@ -325,19 +325,27 @@ def choose(study: Study, role: str, choice: str | None = None) -> Series:
                 f"series share needs the UID). The series: {study.summary()}"
             )
         chosen = matches[0]
-        if chosen.role != role:
+        if chosen.role == role:
+            log.info(
+                "%s: %s: series %s %r (%d files), chosen by %s %r",
+                study.directory,
+                what,
+                chosen.series.number,
+                chosen.series.description,
+                len(chosen.series.files),
+                column,
+                choice,
+            )
+        else:
             log.warning(
-                "%s: using series %s %r as the %s (%s), although it looks %s: %s",
+                "%s: using series %s %r as the %s (chosen by %s), although it was classified "
+                "as %s: %s",
                 study.directory,
                 chosen.series.number,
                 chosen.series.description,
                 what,
                 column,
-                "like the MDME series"
-                if chosen.role == "mdme"
-                else "like a FLAIR"
-                if chosen.role == "flair"
-                else "skipped",
+                chosen.role,
                 chosen.reason,
             )
         return chosen.series

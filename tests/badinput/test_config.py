@@ -120,7 +120,7 @@ CONFIG_CASES = {
     ),
     "unknown-cohort": (
         {"cohort": "folder"},
-        ["config key 'cohort': 'folder' is invalid", "one of ['phantom', 'sheet']"],
+        ["config key 'cohort': 'folder' is invalid", "one of ['phantom', 'sheet', 'bids']"],
     ),
     "zero-iterations": (
         {"training.iterations": 0},

@@ -16,6 +16,7 @@ os.environ.update(
 from synflair.cohort import (  # noqa: E402
     check_config_references,
     phantom_subjects,
+    read_bids,
     read_sheet,
 )
 from synflair.bids import STAGES as BIDS_STAGES  # noqa: E402
@@ -47,6 +48,10 @@ def _load_subjects():
             config["phantom"]["subjects"],
             config["phantom"].get("test_fraction", 0.25),
         )
+    if config["cohort"] == "bids":
+        if not config.get("bids"):
+            raise SynflairError("config key 'bids': required when cohort is 'bids'")
+        return read_bids(config["bids"], config.get("bids_split"))
     if not config.get("sheet"):
         raise SynflairError("config key 'sheet': required when cohort is 'sheet'")
     return read_sheet(config["sheet"], load_schema(SCHEMAS / "subjects.schema.yaml"))
@@ -76,17 +81,18 @@ def subject_dir(wildcards):
 
 
 def get_mdme_dicom(wildcards):
-    """Input for MDME conversion: the phantom subject folder or the sheet's folders."""
+    """Input for MDME conversion: the phantom subject folder, or the sheet's DICOM folders,
+    study folder or NIfTI (with its sidecar)."""
     if IS_PHANTOM:
         return subject_dir(wildcards)
-    return list(SUBJECTS[wildcards.subject].mdme)
+    return SUBJECTS[wildcards.subject].inputs("mdme")
 
 
 def get_flair_dicom(wildcards):
     """Input for FLAIR conversion."""
     if IS_PHANTOM:
         return subject_dir(wildcards)
-    return SUBJECTS[wildcards.subject].flair
+    return SUBJECTS[wildcards.subject].inputs("flair")
 
 
 # Shell commands quote every interpolated value ({input:q}, {params.x:q}; a list is quoted
@@ -94,19 +100,17 @@ def get_flair_dicom(wildcards):
 # Optional arguments are lists of command-line words: [] or ["--option", value].
 
 
-def mdme_folders(wildcards):
-    """The MDME DICOM folder(s) of a subject (a list: one command-line word each)."""
-    return list(SUBJECTS[wildcards.subject].mdme)
+def conversion_source(kind):
+    """``synflair dicom2nifti`` source words of a subject's ``kind`` (mdme, flair):
+    ``--dicom DIR...``, ``--study DIR [--series X]`` or ``--nifti FILE``."""
+    return lambda wildcards: SUBJECTS[wildcards.subject].source(kind)
 
 
-def flair_folder(wildcards):
-    return SUBJECTS[wildcards.subject].flair
-
-
-def delay_argument():
-    """``--delay-attribute NAME`` (config ``conversion.delay_attribute``), or nothing."""
+def delay_argument(wildcards):
+    """``--delay-attribute NAME`` (config ``conversion.delay_attribute``) for DICOM sources."""
     name = config["conversion"]["delay_attribute"]
-    return ["--delay-attribute", name] if name else []
+    nifti = SUBJECTS[wildcards.subject].source("mdme")[0] == "--nifti"
+    return ["--delay-attribute", name] if name and not nifti else []
 
 
 def get_lesion_truth(wildcards):

@@ -1,4 +1,6 @@
-# DICOM -> NIfTI: the MDME raw series (pydicom sorter) and conventional FLAIR (dcm2niix).
+# DICOM -> NIfTI: the MDME raw series (pydicom sorter) and conventional FLAIR (dcm2niix), from
+# their own folders (--dicom) or found in a study folder (--study, synflair.io.study); NIfTI
+# inputs (sheet or BIDS) are checked and copied (--nifti, synflair.io.nifti_input).
 
 
 rule convert_mdme:
@@ -12,11 +14,11 @@ rule convert_mdme:
     conda:
         "../../envs/dicom.yaml"
     params:
-        folders=mdme_folders,
+        source=conversion_source("mdme"),
         component=config["conversion"]["mdme_component"],
-        delay=delay_argument(),
+        delay=delay_argument,
     shell:
-        "python -m synflair dicom2nifti --kind mdme --dicom {params.folders:q} "
+        "python -m synflair dicom2nifti --kind mdme {params.source:q} "
         "--out {output.nii:q} --component {params.component:q} {params.delay:q} "
         "> {log:q} 2>&1"
 
@@ -32,9 +34,9 @@ rule convert_flair:
     conda:
         "../../envs/dicom.yaml"
     params:
-        folder=flair_folder,
+        source=conversion_source("flair"),
     shell:
-        "python -m synflair dicom2nifti --kind standard --dicom {params.folder:q} "
+        "python -m synflair dicom2nifti --kind standard {params.source:q} "
         "--out {output.nii:q} > {log:q} 2>&1"
 
 
