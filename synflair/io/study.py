@@ -21,7 +21,9 @@ classifies each series, first match wins:
 5. **FLAIR**: one InversionTime of at least :data:`MIN_FLAIR_TI_MS` (a T2 FLAIR
    nulls CSF at TI ~1700-2800 ms); or, without InversionTime, a
    SeriesDescription/ProtocolName naming FLAIR (not T1 FLAIR) or ScanningSequence
-   IR. A shorter InversionTime is a T1-weighted IR or STIR: skipped.
+   IR. A shorter InversionTime is a T1-weighted IR or STIR: skipped. So is a
+   series described as synthetic (SyMRI, MAGiC, "synthetic") that is not marked
+   DERIVED.
 6. anything else: skipped, with why.
 
 :func:`choose` picks the one series of a role. None, or two candidates, stop
@@ -67,6 +69,7 @@ CHOICE_COLUMNS = {"mdme": "mdme_series", "flair": "flair_series"}
 _LOCALIZER = re.compile(r"locali[sz]er|\bloc\b|scout|survey|3[- ]?plane|tri[- ]?pilot", re.I)
 _FLAIR = re.compile(r"flair", re.I)
 _T1 = re.compile(r"\bt1", re.I)
+_SYNTHETIC = re.compile(r"symri|synthetic|magic|\bsyn\b", re.I)
 _MDME_TES, _MDME_DELAYS = 2, 4
 
 
@@ -196,6 +199,11 @@ def _flair_evidence(datasets) -> tuple[str | None, str | None]:
     text = f"{first.get('SeriesDescription', '') or ''} {first.get('ProtocolName', '') or ''}"
     raw = first.get("ScanningSequence", "")
     sequence = [str(s).upper() for s in raw] if isinstance(raw, MultiValue) else [str(raw).upper()]
+    if _SYNTHETIC.search(text):
+        return (
+            None,
+            f"described as a synthetic contrast ({text.strip()!r}): not the conventional FLAIR",
+        )
     inversion = {t for t in _values(datasets, "InversionTime") if t is not None}
     if inversion:
         if len(inversion) > 1:

@@ -164,11 +164,40 @@ def test_flair_rules_inversion_time_description_sequence(study, tmp_path):
                 InversionTime=None, ScanningSequence="SE")  # fmt: skip
     copy_series(source, copy / "c", description="Ax T2", number=12, seed="c",
                 InversionTime=None, ScanningSequence="SE")  # fmt: skip
+    # a synthetic FLAIR that its software stored as ORIGINAL
+    copy_series(source, copy / "d", description="SyMRI FLAIR", number=13, seed="d")
     verdicts = {v.series.number: v for v in find_series(copy).verdicts}
     assert verdicts["10"].role == "skipped"
     assert "InversionTime 800 ms: T1-weighted IR or STIR" in verdicts["10"].reason
     assert verdicts["11"].role == "flair" and "description 'Ax T2 FLAIR'" in verdicts["11"].reason
     assert verdicts["12"].role == "skipped" and "not described as FLAIR" in verdicts["12"].reason
+    assert verdicts["13"].role == "skipped" and "synthetic contrast" in verdicts["13"].reason
+    assert [v.series.number for v in find_series(copy).candidates("flair")] == ["11"]
+
+
+def test_non_image_dicom_in_a_study_is_skipped_and_named(study, tmp_path, caplog):
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    copy = Path(shutil.copytree(study, tmp_path / "exam"))
+    report = Dataset()
+    report.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.67"  # X-Ray Radiation Dose SR
+    report.SOPInstanceUID = generate_uid()
+    report.SeriesInstanceUID = generate_uid()
+    report.Modality = "SR"
+    report.file_meta = FileMetaDataset()
+    report.file_meta.MediaStorageSOPClassUID = report.SOPClassUID
+    report.file_meta.MediaStorageSOPInstanceUID = report.SOPInstanceUID
+    report.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    (copy / "sr").mkdir()
+    report.save_as(copy / "sr" / "dose.dcm", enforce_file_format=True)
+    with caplog.at_level(logging.WARNING):
+        found = find_series(copy)
+    assert len(found.verdicts) == 4
+    assert "dose.dcm" in caplog.text and "without an image" in caplog.text
+    # the MDME importer, given the folder itself, still refuses it
+    with pytest.raises(SynflairError, match=r"dose\.dcm"):
+        read_mdme(copy / "sr")
 
 
 def test_no_flair_in_the_study(study, tmp_path):
