@@ -4,6 +4,7 @@ Usage::
 
     python bench/bench_phantom.py timing [--demo] [--paper]
     python bench/bench_phantom.py calibrate [--subjects 4] [--slices 8] [--fit own|quantify]
+    python bench/bench_phantom.py lesions [--preset demo] [--seed 2019] [--only ph10 ph11 ph12]
 
 ``timing`` runs ``synflair phantom`` as a user would (a fresh process, so the
 template build is included) and prints wall-clock and CPU seconds:
@@ -20,6 +21,14 @@ conventional FLAIR: the noise-free truth in MDME space and the noisy
 acquisition without head motion (a perfectly registered FLAIR). Regions are the
 voxels with a truth fraction >= 0.9 and the intracranial mask. PSNR uses the
 paper's peak of 25,500. It also prints the artifact measures of docs/phantom.md.
+
+``lesions`` prints the lesion / normal-appearing-WM ratios that the phantom's
+lesions are calibrated on (docs/phantom.md), per subject, simulated in memory
+exactly as ``synflair phantom --preset P --seed S --only ID`` does: on the
+acquired conventional FLAIR (lesion mask and WM from the space-FLAIR truth), on
+the noise-free FLAIR, and on the synthetic FLAIR and T1w of the
+``synflair.quantify`` fit of the MDME magnitudes (MDME-space truth); plus the
+synthetic T1w's GM/WM ratio and the fitted lesion T1.
 
 The fit (``--fit own``) is a dictionary fit written here for calibration only:
 T2 from the ratio of the echo sums, then T1 and B1 by an exhaustive search of
@@ -296,6 +305,68 @@ def calibrate(n_subjects, n_slices, fit_name, seed, center_z=None, figure=None, 
     )
 
 
+# ----------------------------------------------------------------------------------------
+# Lesion contrast
+
+
+def lesion_contrast(preset_name: str, seed: int, ids: list[str], **model) -> list[dict]:
+    """Lesion/NAWM ratios of phantom subjects (see the module docstring)."""
+    from synflair.phantom import cohort
+    from synflair.phantom.anatomy import load_template
+    from synflair.phantom.contrast import lesion_ratio, nawm_mask
+    from synflair.phantom.output import intracranial_probseg
+    from synflair.phantom.presets import get_preset
+    from synflair.phantom.subject import draw_subject, simulate_subject
+    from synflair.quantify import FitSettings, MDMEModel, synthetic_flair, synthetic_t1w
+
+    preset = get_preset(preset_name, **model)
+    template = load_template()
+    rows = []
+    for subject_id in ids:
+        rng = np.random.default_rng(cohort.subject_seed(seed, subject_id))
+        params = draw_subject(rng, preset, template)
+        images = simulate_subject(params, preset, template)
+        mdme_space, _ = intracranial_probseg(images.fractions)
+        flair_space, _ = intracranial_probseg(images.fractions_flair)
+        lesion, lesion_flair = mdme_space["lesion"] >= 0.5, flair_space["lesion"] >= 0.5
+        row = {
+            "subject": subject_id,
+            "lesions": len(params.lesions),
+            "black_holes": sum(item.black_hole for item in params.lesions),
+            "voxels": int(lesion_flair.sum()),
+        }
+        if lesion.any() and lesion_flair.any():
+            nawm = nawm_mask(mdme_space["WM"], lesion)
+            nawm_flair = nawm_mask(flair_space["WM"], lesion_flair)
+            zooms = np.sqrt((images.affine[:3, :3] ** 2).sum(axis=0))
+            fit = MDMEModel(MDME_PAPER, settings=FitSettings(b1_smoothing_mm=10.0)).fit(
+                np.abs(images.mdme), voxel_size=zooms
+            )
+            synthetic = synthetic_flair(fit.t1, fit.t2, fit.pd, fit.valid)
+            t1w = synthetic_t1w(fit.t1, fit.t2, fit.pd, fit.valid)
+            gm = mdme_space["GM"] >= 0.9
+            row |= {
+                "flair_acquired": lesion_ratio(images.flair, lesion_flair, nawm_flair),
+                "flair_noisefree": lesion_ratio(images.flair_noisefree, lesion, nawm),
+                "synthetic_flair": lesion_ratio(synthetic, lesion, nawm),
+                "synthetic_t1w": lesion_ratio(t1w, lesion, nawm),
+                "t1w_gm_wm": float(np.median(t1w[gm]) / np.median(t1w[nawm])),
+                "fit_t1_lesion_ms": float(np.median(fit.t1[lesion])),
+            }
+        rows.append(row)
+        print(
+            "  ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
+            )
+        )
+    keys = ("flair_acquired", "flair_noisefree", "synthetic_flair", "synthetic_t1w", "t1w_gm_wm")
+    for key in keys:
+        values = [row[key] for row in rows if key in row]
+        if values:
+            print(f"{key}: {min(values):.2f}-{max(values):.2f} (mean {np.mean(values):.2f})")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -316,15 +387,22 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="override model settings, e.g. mdme_noise=0.02",
     )
+    lesions_parser = sub.add_parser("lesions")
+    lesions_parser.add_argument("--preset", default="demo")
+    lesions_parser.add_argument("--seed", type=int, default=2019)
+    lesions_parser.add_argument("--only", nargs="+", default=["ph10", "ph11", "ph12"], metavar="ID")
+    lesions_parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
+    model = {}
+    for item in getattr(args, "set", []):
+        key, value = item.split("=", 1)
+        numbers = tuple(float(v) for v in value.split(","))
+        model[key] = numbers if len(numbers) > 1 else numbers[0]
     if args.command == "timing":
         timing(args.demo, args.paper)
+    elif args.command == "lesions":
+        lesion_contrast(args.preset, args.seed, args.only, **model)
     else:
-        model = {}
-        for item in args.set:
-            key, value = item.split("=", 1)
-            numbers = tuple(float(v) for v in value.split(","))
-            model[key] = numbers if len(numbers) > 1 else numbers[0]
         calibrate(
             args.subjects, args.slices, args.fit, args.seed, args.center_z, args.figure, **model
         )

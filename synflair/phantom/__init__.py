@@ -10,7 +10,10 @@ anatomy
 tissues, scalp
     Relaxation values per compartment; skull and scalp layers.
 deformation, atrophy, lesions
-    Head pose, smooth deformation and motion; atrophy; white-matter lesions.
+    Head pose, smooth deformation and motion; atrophy; white-matter lesions
+    (geometry and tissue composition).
+contrast
+    The lesion / normal-appearing WM ratio the lesions are calibrated on.
 fields, flow
     B1, receive bias and background phase; CSF flow perturbations.
 acquisition

@@ -128,6 +128,15 @@ class ModelSettings:
     ----------
     max_lesions : int
         Each subject gets ``0 .. max_lesions`` lesions (uniform).
+    lesion_severity : (float, float)
+        Range of a lesion's abnormal-tissue share at its centre (the rest is
+        normal-appearing white matter); see :mod:`synflair.phantom.lesions`.
+    lesion_edge : float
+        Abnormal share at a lesion's border relative to its centre (< 1: brighter core).
+    black_hole_fraction : float
+        Probability that a lesion is a "black hole" with a free-water core.
+    black_hole_fluid : (float, float)
+        Range of a black hole's free-water share at its centre.
     tissue_spread : float
         Relative standard deviation of T1, T2 and PD between subjects.
     deformation_mm : float
@@ -169,6 +178,10 @@ class ModelSettings:
     """
 
     max_lesions: int = 30
+    lesion_severity: tuple[float, float] = (0.7, 1.0)
+    lesion_edge: float = 0.7
+    black_hole_fraction: float = 0.25
+    black_hole_fluid: tuple[float, float] = (0.2, 0.6)
     tissue_spread: float = 0.05
     deformation_mm: float = 2.0
     deformation_smoothness_mm: float = 20.0
@@ -199,7 +212,7 @@ class ModelSettings:
             if any(not math.isfinite(v) or v < 0 for v in values):
                 raise ValueError(f"{f.name} must be finite and >= 0, not {value!r}")
         ranges = ("scale_range", "atrophy_sulcal_mm", "atrophy_ventricular_mm", "b1_deviation")
-        for name in (*ranges, "coil_gain"):
+        for name in (*ranges, "coil_gain", "lesion_severity", "black_hole_fluid"):
             low, high = getattr(self, name)
             if low > high:
                 raise ValueError(
@@ -207,6 +220,13 @@ class ModelSettings:
                 )
         if not 0 <= self.flow_fraction <= 1:
             raise ValueError(f"flow_fraction must be in [0, 1], not {self.flow_fraction!r}")
+        if not (0 < self.lesion_severity[0] and self.lesion_severity[1] <= 1):
+            raise ValueError(f"lesion_severity must lie in (0, 1], not {self.lesion_severity!r}")
+        if self.black_hole_fluid[1] >= 1:
+            raise ValueError(f"black_hole_fluid must lie in [0, 1), not {self.black_hole_fluid!r}")
+        for name in ("lesion_edge", "black_hole_fraction"):
+            if getattr(self, name) > 1:
+                raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)

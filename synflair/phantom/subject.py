@@ -33,7 +33,7 @@ from synflair.phantom.fields import (
     draw_receive_bias,
 )
 from synflair.phantom.flow import FlowPerturbation, draw_flow, flow_maps
-from synflair.phantom.lesions import Lesion, draw_lesions, render_lesions
+from synflair.phantom.lesions import Lesion, draw_lesions, render_composition
 from synflair.phantom.presets import PhantomPreset
 from synflair.phantom.scalp import ScalpLayers, draw_scalp, scalp_fractions
 from synflair.phantom.tissues import COMPARTMENTS, TissueValues, draw_tissues
@@ -45,6 +45,7 @@ __all__ = [
     "SubjectImages",
     "SubjectParameters",
     "draw_subject",
+    "pool_fractions",
     "simulate_subject",
 ]
 
@@ -65,6 +66,8 @@ STREAMS = (
     "flair_bias",
 )
 _CSF = COMPARTMENTS.index("CSF")
+_WM = COMPARTMENTS.index("WM")
+_LESION = COMPARTMENTS.index("lesion")
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +150,14 @@ def draw_subject(
         ),
         atrophy=draw_atrophy(streams["atrophy"], m.atrophy_sulcal_mm, m.atrophy_ventricular_mm),
         lesions=draw_lesions(
-            streams["lesions"], template, m.max_lesions, _slab_mask(template, pose, preset)
+            streams["lesions"],
+            template,
+            m.max_lesions,
+            _slab_mask(template, pose, preset),
+            severity=m.lesion_severity,
+            edge=m.lesion_edge,
+            black_hole_fraction=m.black_hole_fraction,
+            fluid=m.black_hole_fluid,
         ),
         tissues=draw_tissues(streams["tissues"], m.tissue_spread),
         scalp=draw_scalp(streams["scalp"]),
@@ -174,7 +184,7 @@ class SubjectAnatomy:
 
     def __init__(self, params: SubjectParameters, template: Template):
         wm, gm = apply_atrophy(template, params.atrophy)
-        lesion = render_lesions(params.lesions, template, wm)
+        lesion, normal, fluid = render_composition(params.lesions, template, wm)
         self.params = params
         self.template = template
         self.maps = {
@@ -182,12 +192,18 @@ class SubjectAnatomy:
             "WM": wm - lesion,
             "GM": gm,
             "lesion": lesion,
+            "lesion_normal": normal,
+            "lesion_fluid": fluid,
             "distance": template.icv_distance,
             "ventricles": template.ventricles,
         }
 
     def fractions(
-        self, points: np.ndarray, motion: np.ndarray | None = None, ventricles: bool = False
+        self,
+        points: np.ndarray,
+        motion: np.ndarray | None = None,
+        ventricles: bool = False,
+        composition: bool = False,
     ):
         """Compartment fractions at scanner ``points``.
 
@@ -199,12 +215,17 @@ class SubjectAnatomy:
             Head motion ``M`` (scanner -> scanner) applied before imaging.
         ventricles : bool
             Also return the ventricle/cistern indicator.
+        composition : bool
+            Also return the lesions' normal-appearing and fluid parts.
 
         Returns
         -------
         fractions : numpy.ndarray of float32, shape (len(COMPARTMENTS), ...)
             Intracranial fractions sum to the intracranial fraction; all sum to <= 1.
         ventricles : numpy.ndarray of float32, shape (...), only if requested
+        composition : numpy.ndarray of float32, shape (2, ...), only if requested
+            Fractions of the voxel that are the normal-appearing and the fluid part
+            of lesion tissue (see :func:`pool_fractions`).
         """
         from scipy import ndimage
 
@@ -233,9 +254,39 @@ class SubjectAnatomy:
         for name, value in scalp.items():
             out[COMPARTMENTS.index(name)] = value * scale
         out = out.reshape((len(COMPARTMENTS), *shape))
+        extra = []
         if ventricles:
-            return out, sample("ventricles").reshape(shape)
-        return out
+            extra.append(sample("ventricles").reshape(shape))
+        if composition:
+            parts = [sample(n).reshape(shape) for n in ("lesion_normal", "lesion_fluid")]
+            extra.append(np.minimum(np.stack(parts), out[_LESION]))
+        return (out, *extra) if extra else out
+
+
+def pool_fractions(fractions: np.ndarray, composition: np.ndarray) -> np.ndarray:
+    """The fractions of the water pools the signal sums (:data:`SIGNAL_POOLS`).
+
+    The normal-appearing part of lesion tissue relaxes like white matter and the
+    fluid part like CSF (without flow); the lesion pool keeps the abnormal rest.
+
+    Parameters
+    ----------
+    fractions : numpy.ndarray, shape (len(COMPARTMENTS), ...)
+        Compartment fractions (the truth).
+    composition : numpy.ndarray, shape (2, ...)
+        Normal-appearing and fluid fractions of the voxel, each inside the lesion
+        fraction (:meth:`SubjectAnatomy.fractions`).
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (len(SIGNAL_POOLS), ...)
+        Sums to the same total as ``fractions``.
+    """
+    normal, fluid = np.asarray(composition, dtype=np.float32)
+    pools = np.concatenate([np.asarray(fractions, dtype=np.float32), fluid[None]])
+    pools[_WM] += normal
+    pools[_LESION] = np.maximum(pools[_LESION] - normal - fluid, 0.0)
+    return pools
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,7 +337,7 @@ def simulate_subject(
     recon_affine = acquisition.grid_affine(g, recon)
     normal = sim_affine[:3, 2] / np.linalg.norm(sim_affine[:3, 2])
     offsets, weights = acquisition.slice_profile(g.slice_thickness, g.profile_samples)
-    t1, t2, pd = params.tissues.arrays()
+    t1, t2, pd = params.tissues.pool_arrays()
     motion = params.motion_matrix()
     sigma_mdme, sigma_flair = preset.noise_sigma("mdme"), preset.noise_sigma("flair")
     n_vol, n_slices = MDME_PAPER.n_volumes, g.n_slices
@@ -303,19 +354,20 @@ def simulate_subject(
         center = acquisition.plane_points(sim_affine, sim_shape, k)
         through = center[:, None] + offsets[None, :, None, None] * normal[:, None, None, None]
         profile = weights.astype(np.float32)[:, None, None]
-        frac_mdme, vent = anatomy.fractions(through, ventricles=True)
+        frac_mdme, vent, parts = anatomy.fractions(through, ventricles=True, composition=True)
         frac_mdme = np.einsum("cs...,s...->c...", frac_mdme, profile)
         vent = np.einsum("s...,s...->...", vent, profile)
-        frac_flair = np.einsum(
-            "cs...,s...->c...", anatomy.fractions(through, motion=motion), profile
-        )
+        pools_mdme = pool_fractions(frac_mdme, np.einsum("cs...,s...->c...", parts, profile))
+        frac_flair, parts = anatomy.fractions(through, motion=motion, composition=True)
+        frac_flair = np.einsum("cs...,s...->c...", frac_flair, profile)
+        pools_flair = pool_fractions(frac_flair, np.einsum("cs...,s...->c...", parts, profile))
         bias = params.bias(center).astype(np.float32)
 
         inflow, factor = flow_maps(
             params.flow, sim_shape, g.fov / sim_shape[0], n_vol, k, propensity=0.4 + 0.6 * vent
         )
         signal = acquisition.mdme_signal(
-            frac_mdme,
+            pools_mdme,
             t1,
             t2,
             pd,
@@ -338,7 +390,7 @@ def simulate_subject(
 
         flair_bias = params.flair_bias(center).astype(np.float32)
         flair_signed = flair_bias * acquisition.flair_signal(
-            frac_flair, t1, t2, pd, CONVENTIONAL_FLAIR
+            pools_flair, t1, t2, pd, CONVENTIONAL_FLAIR
         )
         rng = np.random.default_rng([params.noise_seed, 1, k])
         flair[:, :, k] = np.abs(
@@ -347,7 +399,7 @@ def simulate_subject(
             )
         )
         truth_signed = flair_bias * acquisition.flair_signal(
-            frac_mdme, t1, t2, pd, CONVENTIONAL_FLAIR
+            pools_mdme, t1, t2, pd, CONVENTIONAL_FLAIR
         )
         noisefree[:, :, k] = np.abs(
             acquisition.kspace_truncate(truth_signed, g.flair_matrix, recon)

@@ -13,8 +13,12 @@ CSF       4400   1500   1.00  3 T reports of ~4.1-4.5 s (Lu et al. JMRI
                               the conventional FLAIR (TI 2472 / TR 9000)
                               nulls T1 = 4276 ms and the synthetic (TI 3000 /
                               TR 15000) 4571 ms: both aim at CSF
-lesion    1300   150    0.85  DESIGN.md table (MS lesions 1100-1500 / 100-200 /
-                              0.75-0.90)
+lesion    1600   190    0.85  the *abnormal* pool of lesion tissue, calibrated
+                              (docs/phantom.md): mixed with normal-appearing WM
+                              and, in black holes, free water
+                              (:mod:`synflair.phantom.lesions`), a lesion fits
+                              to a median T1 of about 1300 ms, within the
+                              DESIGN.md table's 1100-1500 / 100-200 / 0.75-0.90
 fat       382    68     0.90  de Bazelaire et al. Radiology 2004;230:652
                               (subcutaneous fat, 3 T)
 muscle    1412   50     0.70  de Bazelaire 2004 (skeletal muscle, 3 T);
@@ -38,7 +42,9 @@ import numpy as np
 __all__ = [
     "COMPARTMENTS",
     "INTRACRANIAL",
+    "LESION_WM_CORRELATION",
     "REFERENCE",
+    "SIGNAL_POOLS",
     "Relaxation",
     "TissueValues",
     "draw_tissues",
@@ -48,6 +54,10 @@ __all__ = [
 COMPARTMENTS = ("WM", "GM", "CSF", "lesion", "fat", "muscle", "marrow")
 #: The intracranial compartments; their fractions sum to 1 in the intracranial volume.
 INTRACRANIAL = ("WM", "GM", "CSF", "lesion")
+#: The water pools whose signals the phantom sums: the compartments, plus the free
+#: water in the core of "black hole" lesions, which has the CSF values (but no CSF
+#: flow). See :mod:`synflair.phantom.lesions`.
+SIGNAL_POOLS = (*COMPARTMENTS, "lesion_fluid")
 
 
 @dataclass(frozen=True)
@@ -67,12 +77,16 @@ class Relaxation:
             raise ValueError(f"pd must be in (0, 1.2], not {self.pd!r}")
 
 
+#: Correlation of the lesion's and white matter's deviations between subjects
+#: (:func:`draw_tissues`).
+LESION_WM_CORRELATION = 0.8
+
 #: Literature 3 T values (see the module docstring).
 REFERENCE: dict[str, Relaxation] = {
     "WM": Relaxation(832.0, 80.0, 0.68),
     "GM": Relaxation(1331.0, 100.0, 0.79),
     "CSF": Relaxation(4400.0, 1500.0, 1.0),
-    "lesion": Relaxation(1300.0, 150.0, 0.85),
+    "lesion": Relaxation(1600.0, 190.0, 0.85),
     "fat": Relaxation(382.0, 68.0, 0.90),
     "muscle": Relaxation(1412.0, 50.0, 0.70),
     "marrow": Relaxation(586.0, 49.0, 0.80),
@@ -99,6 +113,13 @@ class TissueValues:
         pd = np.array([self.values[c].pd for c in COMPARTMENTS])
         return t1, t2, pd
 
+    def pool_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """T1 (ms), T2 (ms) and PD of the :data:`SIGNAL_POOLS`, each shape ``(len(SIGNAL_POOLS),)``.
+
+        The lesion fluid has the CSF values.
+        """
+        return tuple(np.append(a, a[COMPARTMENTS.index("CSF")]) for a in self.arrays())
+
     def rows(self) -> list[dict[str, float | str]]:
         """Table rows ``{"tissue", "T1_ms", "T2_ms", "PD"}`` for a TSV."""
         return [
@@ -114,9 +135,13 @@ def draw_tissues(
     """Draw a subject's relaxation values around the reference values.
 
     Each of T1, T2 and PD of each compartment is multiplied by
-    ``1 + spread * z`` with ``z`` standard normal, truncated to ``|z| <= 2.5``;
-    lesions vary twice as much (their composition varies from plaque to plaque
-    and patient to patient). PD stays <= 1.
+    ``1 + spread * z`` with ``z`` standard normal, truncated to ``|z| <= 2.5``.
+    PD stays <= 1. The lesion's ``z`` is correlated with white matter's
+    (:data:`LESION_WM_CORRELATION`): lesions are altered white matter, and much of
+    the difference between subjects (scanner, temperature, age) shifts both, so
+    the lesion/NAWM contrast varies between subjects about as much as on real
+    FLAIR (docs/phantom.md). The lesions' variation from plaque to plaque is drawn
+    per lesion, as its composition (:mod:`synflair.phantom.lesions`).
 
     Parameters
     ----------
@@ -132,11 +157,14 @@ def draw_tissues(
     """
     if not 0 <= spread < 0.3:
         raise ValueError(f"spread must be in [0, 0.3), not {spread!r}")
-    values = {}
+    values, unit = {}, {}
     for name in COMPARTMENTS:
         ref = reference[name]
-        scale = 2.0 if name == "lesion" else 1.0
-        z = np.clip(rng.standard_normal(3), -2.5, 2.5) * spread * scale
+        unit[name] = np.clip(rng.standard_normal(3), -2.5, 2.5)
+        if name == "lesion":
+            rho = LESION_WM_CORRELATION
+            unit[name] = rho * unit["WM"] + np.sqrt(1.0 - rho**2) * unit[name]
+        z = unit[name] * spread
         values[name] = Relaxation(
             t1=float(ref.t1 * (1 + z[0])),
             t2=float(ref.t2 * (1 + z[1])),

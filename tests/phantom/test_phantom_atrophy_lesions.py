@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from synflair.phantom.atrophy import Atrophy, apply_atrophy, draw_atrophy
-from synflair.phantom.lesions import Lesion, draw_lesions, render_lesions
+from synflair.phantom.lesions import Lesion, draw_lesions, render_composition, render_lesions
 
 
 def test_zero_atrophy_is_identity(template):
@@ -96,3 +96,83 @@ def test_draw_lesions_respects_the_allowed_region(template):
     assert draw_lesions(np.random.default_rng(2), template, 30, np.zeros_like(allowed)) == ()
     with pytest.raises(ValueError, match="kind"):
         Lesion((0, 0, 0), (1, 1, 1), (0, 0, 0), "cortical")
+
+
+def _radius_index(template, lesion, rendered):
+    """Ellipsoidal radius of every template voxel of ``lesion`` (nan outside its bounding box)."""
+    from synflair.phantom.deformation import rotation_matrix
+
+    index = np.indices(template.shape).reshape(3, -1).T
+    world = index @ template.affine[:3, :3].T + template.affine[:3, 3]
+    local = (world - np.asarray(lesion.center_mni)) @ rotation_matrix(lesion.rotation_deg)
+    return np.sqrt(np.sum((local / np.asarray(lesion.radii_mm)) ** 2, axis=-1)).reshape(
+        rendered.shape
+    )
+
+
+def test_a_uniform_lesion_has_no_normal_or_fluid_part(template):
+    lesion = Lesion(
+        tuple(_wm_point(template)), (4.0, 3.0, 2.5), (10.0, 20.0, 30.0), "periventricular"
+    )
+    ones = np.ones(template.shape, dtype=np.float32)
+    fraction, normal, fluid = render_composition([lesion], template, ones)
+    assert np.array_equal(fraction, render_lesions([lesion], template, ones))
+    assert normal.max() == 0 and fluid.max() == 0
+
+
+def test_composition_has_a_bright_core_and_a_fluid_black_hole_centre(template):
+    center = tuple(_wm_point(template))
+    lesion = Lesion(center, (5.0, 4.0, 4.0), (0.0, 0.0, 0.0), "periventricular", 0.8, 0.5, 0.6)
+    ones = np.ones(template.shape, dtype=np.float32)
+    fraction, normal, fluid = render_composition([lesion], template, ones)
+    assert np.all(normal + fluid <= fraction + 1e-6) and np.all(normal >= 0) and np.all(fluid >= 0)
+    rho = _radius_index(template, lesion, fraction)
+    full = fraction == 1
+    core, rim = full & (rho < 0.3), full & (rho > 0.8)
+    assert core.any() and rim.any()
+    # Fluid share: 0.6 (1 - rho^2) -> near 0.6 at the centre, < 0.22 at the rim.
+    assert np.all(fluid[core] > 0.6 * (1 - 0.3**2) - 1e-6) and np.all(fluid[rim] < 0.22)
+    # Abnormal share: 0.8 (1 - 0.5 rho^2) of the non-fluid part, larger in the core.
+    abnormal = (fraction - normal - fluid) / np.maximum(
+        1 - fluid / np.maximum(fraction, 1e-6), 1e-6
+    )
+    assert abnormal[core].min() > 0.8 * (1 - 0.5 * 0.3**2) - 1e-4
+    assert abnormal[rim].max() < 0.8 * (1 - 0.5 * 0.8**2) + 1e-4
+    # The pools follow the (WM-limited) fraction.
+    half = render_composition([lesion], template, 0.5 * ones)
+    share = normal / np.maximum(fraction, 1e-6)
+    assert np.allclose(half[1], np.minimum(fraction, 0.5) * share, atol=1e-6)
+
+
+def test_draw_lesions_composition(template):
+    base = draw_lesions(np.random.default_rng(6), template, 30)
+    drawn = []
+    for seed in range(6):
+        drawn += draw_lesions(
+            np.random.default_rng(seed),
+            template,
+            30,
+            severity=(0.6, 0.9),
+            edge=0.7,
+            black_hole_fraction=0.25,
+            fluid=(0.2, 0.5),
+        )
+    severity = np.array([item.severity for item in drawn])
+    fluid = np.array([item.fluid for item in drawn])
+    assert severity.min() >= 0.6 and severity.max() <= 0.9 and np.ptp(severity) > 0.2
+    assert all(item.edge == 0.7 for item in drawn)
+    holes = fluid > 0
+    assert 0.1 < holes.mean() < 0.4 and fluid[holes].min() >= 0.2 and fluid[holes].max() <= 0.5
+    # The composition is drawn after the geometry, which it leaves unchanged.
+    again = draw_lesions(np.random.default_rng(6), template, 30, black_hole_fraction=1.0)
+    assert [i.center_mni for i in again] == [i.center_mni for i in base]
+    assert [i.radii_mm for i in again] == [i.radii_mm for i in base]
+    assert all(i.black_hole for i in again) and not any(i.black_hole for i in base)
+
+
+@pytest.mark.parametrize(
+    "field, value", [("severity", 0.0), ("severity", 1.2), ("edge", -0.1), ("fluid", 1.0)]
+)
+def test_lesion_composition_is_validated(field, value):
+    with pytest.raises(ValueError, match=field):
+        Lesion((0, 0, 0), (1, 1, 1), (0, 0, 0), "juxtacortical", **{field: value})

@@ -79,3 +79,20 @@ def test_model_settings_validation():
         ModelSettings(scale_range=(1.0, 0.9))
     with pytest.raises(ValueError, match="max_lesions"):
         ModelSettings(max_lesions=-1)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("lesion_severity", (0.0, 1.0)),
+        ("lesion_severity", (0.5, 1.2)),
+        ("lesion_severity", (0.9, 0.5)),
+        ("lesion_edge", 1.5),
+        ("black_hole_fraction", 2.0),
+        ("black_hole_fraction", -0.1),
+        ("black_hole_fluid", (0.2, 1.0)),
+    ],
+)
+def test_lesion_settings_validation(name, value):
+    with pytest.raises(ValueError, match=name):
+        ModelSettings(**{name: value})
