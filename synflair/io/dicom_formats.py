@@ -1,10 +1,12 @@
 """What a DICOM file's encoding asks of the reader: compressed pixel data, multi-frame objects.
 
 PACS exports often hold pixel data compressed with JPEG Lossless, JPEG-LS or
-JPEG 2000. pydicom decodes them through plugins that are separate packages:
-``pylibjpeg`` with ``pylibjpeg-libjpeg`` (JPEG, JPEG Lossless, JPEG-LS) and
-``pylibjpeg-openjpeg`` (JPEG 2000); synflair depends on all three. RLE and
-deflate need nothing. :func:`check_decodable` names the file, the transfer
+JPEG 2000. pydicom decodes them through plugins that are separate packages;
+synflair depends on ``python-gdcm`` (GDCM's Python bindings, BSD licence), whose
+pydicom plugin decodes JPEG baseline and lossless, JPEG-LS and JPEG 2000. (The
+``pylibjpeg-libjpeg`` plugin would do the same for JPEG, but it is GPL-3.0,
+which synflair's BSD licence does not take on as a dependency.) RLE and deflate
+need nothing. :func:`check_decodable` names the file, the transfer
 syntax and the packages to install where no decoder is available.
 
 Enhanced (multi-frame) MR objects store a whole series in one file, with the
@@ -38,48 +40,32 @@ ENHANCED_SOP_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.4.3": "Enhanced MR Color Image Storage",
     "1.2.840.10008.5.1.4.1.1.4.4": "Legacy Converted Enhanced MR Image Storage",
 }
-_LIBJPEG = "pylibjpeg and pylibjpeg-libjpeg"
-_OPENJPEG = "pylibjpeg and pylibjpeg-openjpeg"
-#: Transfer-syntax UID prefix -> the PyPI packages whose pydicom plugin decodes it.
+_GDCM = "python-gdcm"
+#: Transfer-syntax UID prefix -> the PyPI package whose pydicom plugin decodes it.
 _PACKAGES = {
-    "1.2.840.10008.1.2.4.5": _LIBJPEG,  # JPEG baseline/extended (.50, .51) and lossless (.57)
-    "1.2.840.10008.1.2.4.70": _LIBJPEG,  # JPEG Lossless, first-order prediction
-    "1.2.840.10008.1.2.4.8": _LIBJPEG,  # JPEG-LS lossless (.80) and near-lossless (.81)
-    "1.2.840.10008.1.2.4.9": _OPENJPEG,  # JPEG 2000 (.90, .91)
-    "1.2.840.10008.1.2.4.20": _OPENJPEG,  # High-Throughput JPEG 2000 (.201-.203)
+    "1.2.840.10008.1.2.4.5": _GDCM,  # JPEG baseline/extended (.50, .51) and lossless (.57)
+    "1.2.840.10008.1.2.4.70": _GDCM,  # JPEG Lossless, first-order prediction
+    "1.2.840.10008.1.2.4.8": _GDCM,  # JPEG-LS lossless (.80) and near-lossless (.81)
+    "1.2.840.10008.1.2.4.9": _GDCM,  # JPEG 2000 (.90, .91)
 }
 
 
 def decoder_versions() -> dict[str, str | None]:
-    """The installed pixel-data decoder packages: PyPI name -> version (None: not installed).
+    """The installed pixel-data decoder package: PyPI name -> version (None: not installed).
 
     Logged by the DICOM conversion, and named in the message of a file that
     cannot be decoded.
     """
-    versions: dict[str, str | None] = {}
     try:
-        import pylibjpeg
+        import gdcm
 
-        versions["pylibjpeg"] = str(pylibjpeg.__version__)
+        return {_GDCM: str(gdcm.Version.GetVersion())}
     except ImportError:
-        versions["pylibjpeg"] = None
-    try:
-        import libjpeg
-
-        versions["pylibjpeg-libjpeg"] = str(libjpeg.__version__)
-    except ImportError:
-        versions["pylibjpeg-libjpeg"] = None
-    try:
-        import openjpeg
-
-        versions["pylibjpeg-openjpeg"] = str(openjpeg.__version__)
-    except ImportError:
-        versions["pylibjpeg-openjpeg"] = None
-    return versions
+        return {_GDCM: None}
 
 
 def describe_decoders() -> str:
-    """``"pylibjpeg 2.1.0, pylibjpeg-libjpeg 2.5.0, pylibjpeg-openjpeg not installed"``."""
+    """``"python-gdcm 3.2.6"`` or ``"python-gdcm not installed"``."""
     return ", ".join(
         f"{name} {version}" if version else f"{name} not installed"
         for name, version in decoder_versions().items()
@@ -130,7 +116,7 @@ def check_decodable(path: Path, ds: Dataset) -> None:
         packages = _packages_for(str(uid))
         raise SynflairError(
             f"{path}: pixel data compressed as {name} but no decoder is installed: install "
-            f"{packages} (pip install {packages.replace(' and ', ' ')}; found: "
+            f"{packages} (pip install {packages}; found: "
             f"{describe_decoders()}; pydicom's plugins missing: "
             f"{'; '.join(decoder.missing_dependencies)})"
         )

@@ -5,7 +5,7 @@ encoder for JPEG Lossless, the syntax many PACS use. This writes it: one
 component, predictor 1 (the left neighbour; the first row from the left, the
 first column from above, the first sample from 2^(P-1)), no point transform,
 one fixed Huffman table over the 17 difference categories. Decoders
-(pylibjpeg-libjpeg, dcm2niix) read it back; the tests check the round trip
+(GDCM through pydicom, dcm2niix) read it back; the tests check the round trip
 value for value.
 """
 

@@ -260,5 +260,5 @@ def test_missing_decoder_names_the_file_and_the_package(acquisition, tmp_path):
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1, result.stderr
     assert str(target) in errors[0] and "JPEG-LS Lossless" in errors[0]
-    assert "install pylibjpeg and pylibjpeg-libjpeg" in errors[0]
+    assert "install python-gdcm" in errors[0]
     assert not out.exists()
