@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 from synflair import __version__
-from synflair.atomic import write_json, write_tsv
+from synflair.atomic import atomic_output, write_json
 
 __all__ = [
     "BIDS_VERSION",
@@ -121,19 +121,17 @@ def map_sidecar(key: str, *, sources: list[str] | None = None, **extra) -> dict:
     return sidecar
 
 
-def dseg_table():
-    """The ``dseg.tsv`` lookup table (pandas DataFrame: index, name, abbreviation)."""
-    import pandas as pd
-
-    return pd.DataFrame(
-        {
-            "index": list(DSEG_LABELS),
-            "name": [name for name, _ in DSEG_LABELS.values()],
-            "abbreviation": [abbreviation for _, abbreviation in DSEG_LABELS.values()],
-        }
-    )
+def dseg_table() -> str:
+    """The ``dseg.tsv`` lookup table as text (columns index, name, abbreviation)."""
+    rows = [
+        f"{index}\t{name}\t{abbreviation}" for index, (name, abbreviation) in DSEG_LABELS.items()
+    ]
+    return "\n".join(["index\tname\tabbreviation", *rows]) + "\n"
 
 
 def write_dseg_table(root: str | os.PathLike) -> Path:
     """Write ``root/dseg.tsv`` (it applies to every ``*_dseg.nii.gz`` below ``root``)."""
-    return write_tsv(Path(root) / "dseg.tsv", dseg_table())
+    path = Path(root) / "dseg.tsv"
+    with atomic_output(path) as tmp:
+        tmp.write_text(dseg_table())
+    return path

@@ -6,7 +6,6 @@ backend selection in :mod:`synflair.registration.backend`. Heavy tools
 (nipype, fslpy, antspyx) are imported only when a step runs.
 """
 
-from synflair.registration.api import apply_transform, choose_interpolation, register
 from synflair.registration.transform import (
     WorldTransform,
     max_displacement,
@@ -25,3 +24,16 @@ __all__ = [
     "rigid_matrix",
     "transform_error",
 ]
+
+#: Names served lazily from :mod:`synflair.registration.api`, so that importing the
+#: transform convention (as the lesion and validation code do) does not import the
+#: registration backends.
+_API = ("apply_transform", "choose_interpolation", "register")
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from synflair.registration import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'synflair.registration' has no attribute {name!r}")

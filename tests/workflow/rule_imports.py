@@ -94,11 +94,45 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
+@cache
+def _lazy_package(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A package's statically bound names, and what its module ``__getattr__`` imports.
+
+    A package ``__init__`` may serve heavy names lazily (PEP 562): importing the
+    package, or a light submodule of it, does not run those imports; importing
+    one of the lazy names does.
+    """
+    file = _module_file(name)
+    if file is None or file.name != "__init__.py":
+        return frozenset(), frozenset()
+    tree = ast.parse(file.read_text())
+    bound, lazy = set(), set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
+            lazy |= _collect(node, name, expand_lazy=False)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Assign):
+            bound |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return frozenset(bound), frozenset(lazy)
+
+
 def _imports(path: Path, module: str) -> set[str]:
     """Absolute names imported by one file (``from .x import y`` resolved)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
+            continue  # lazy names: counted where they are imported (_lazy_package)
+        names |= _collect(node, package)
+    return names
+
+
+def _collect(tree, package: str, *, expand_lazy: bool = True) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -109,6 +143,15 @@ def _imports(path: Path, module: str) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)
+            if expand_lazy and base.startswith("synflair"):
+                bound, lazy = _lazy_package(base)
+                lazy_names = [
+                    alias.name
+                    for alias in node.names
+                    if alias.name not in bound and _module_file(f"{base}.{alias.name}") is None
+                ]
+                if lazy_names:
+                    names |= lazy
         elif (  # importlib.util.find_spec("nilearn"): a package used by its files
             isinstance(node, ast.Call)
             and getattr(node.func, "attr", "") in ("find_spec", "import_module")

@@ -30,6 +30,11 @@ def test_the_rules_were_found():
     names = {rule.name for rule in RULES}
     assert {"convert_mdme", "quantify_maps", "train_stage", "report_html"} <= names
     assert len(ENVS) >= 6
+    # the analysis sees through the CLI dispatcher to the stage's modules
+    quantify = next(rule for rule in RULES if rule.name == "quantify_maps")
+    assert {"numpy", "scipy", "nibabel"} <= third_party_imports(quantify.entry)
+    train = next(rule for rule in RULES if rule.name == "train_stage")
+    assert "torch" in third_party_imports(train.entry)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
@@ -37,7 +42,6 @@ def test_each_rule_environment_lists_what_its_code_imports(rule):
     assert rule.env.is_file(), f"rule {rule.name}: {rule.env} does not exist"
     listed = env_packages(rule.env)
     imported = third_party_imports(rule.entry)
-    assert imported, f"rule {rule.name}: no import found in {rule.entry}"
     missing = sorted(CONDA_NAME.get(i, i) for i in imported if CONDA_NAME.get(i, i) not in listed)
     assert not missing, f"{rule.env.name} (rule {rule.name}) lacks {missing}"
 
