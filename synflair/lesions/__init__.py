@@ -16,17 +16,21 @@ Public API
 - :class:`GridPair` (segment a FLAIR on its own grid with tissue maps from another).
 """
 
-from synflair.lesions.belief import TissueStats, belief_map
+from synflair.lesions.belief import BeliefMaps, belief_map
 from synflair.lesions.detection import label_lesions, lesion_detection
-from synflair.lesions.growth import DEFAULT_PARAMS, grow_lesions, segment_lesions
+from synflair.lesions.growth import grow_lesions
 from synflair.lesions.override import apply_override, load_override
 from synflair.lesions.params import LesionParams
+from synflair.lesions.reference import TissueStats
+from synflair.lesions.segment import DEFAULT_PARAMS, LesionSegmentation, segment, segment_lesions
 from synflair.lesions.space import GridPair
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "BeliefMaps",
     "GridPair",
     "LesionParams",
+    "LesionSegmentation",
     "TissueStats",
     "apply_override",
     "belief_map",
@@ -34,5 +38,6 @@ __all__ = [
     "label_lesions",
     "lesion_detection",
     "load_override",
+    "segment",
     "segment_lesions",
 ]

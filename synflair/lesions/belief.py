@@ -1,30 +1,34 @@
-"""Belief maps of FLAIR hyperintensity relative to the GM/WM/CSF intensity distributions.
+"""Belief of FLAIR hyperintensity against the subject's own normal GM and WM.
 
-In the spirit of the lesion growth algorithm of LST (Schmidt et al. 2012),
-the FLAIR intensity of each voxel is compared with what its tissue
-composition predicts:
+In the spirit of the lesion growth algorithm of LST (Schmidt et al. 2012):
 
 0. optionally (``smoothing_mm``) the FLAIR is denoised, and (``bias_degree``)
    divided by a smooth multiplicative bias fitted to the pure GM and WM voxels
    (:mod:`synflair.lesions.bias`), so that a receive-coil profile is not
    mistaken for lesion;
-1. per tissue ``t`` (GM, WM, CSF), the robust location ``m_t`` (median) and
-   scale ``s_t`` (1.4826 x median absolute deviation) of FLAIR over the voxels
-   whose tissue probability is at least ``purity``;
-2. the expected intensity of a voxel, ``e = sum_t p_t m_t / sum_t p_t``, and
-   spread ``s = sqrt(sum_t p_t s_t^2 / sum_t p_t)``: partial-volume voxels at
-   tissue boundaries are compared with the mixture they contain;
-3. the robust z-score ``z = (FLAIR - e) / s`` (it sets each lesion's boundary);
-4. with ``gm_floor`` (default), the score of hyperintensity is taken against
-   ``max(e, f)`` instead of ``e``, where ``f`` is the intensity the voxel would
-   have if its parenchyma were all GM: a sharp segmentation that calls a GM/WM
-   boundary voxel WM then does not make it hyperintense;
-5. the belief ``b = clip((score - z_low) / (z_high - z_low), 0, 1) * (p_GM +
-   p_WM) / sum_t p_t``, so that CSF cannot carry lesion belief.
+1. the normal-tissue reference (:mod:`synflair.lesions.reference`): the GM
+   and WM modes of the FLAIR and the lesion-robust SD ``s`` of white matter;
+2. the hyperintensity score ``z = (FLAIR - max(m_GM, m_WM)) / s_eff``: how far
+   a voxel is above the *brightest* normal parenchyma, whatever its tissue
+   label (T1-hypointense lesions are labelled GM by a T1w or R1 segmentation;
+   their score is the same as if they were labelled WM), with ``s_eff =
+   max(s, heterogeneity * max(m_GM, m_WM))``: on an almost noise-free image
+   (a phantom, a denoised or DL FLAIR) the thresholds become relative contrasts
+   (with the defaults a seed is then >= 12% brighter than the ceiling);
+3. ``z_wm`` and ``z_tissue``, the same against the WM mode and against the
+   intensity the voxel's tissue probabilities predict (the lesion boundary,
+   :mod:`synflair.lesions.segment`);
+4. the belief ``b = clip((z - z_low) / (z_high - z_low), 0, 1)``, zero
+   outside the mask.
 
-T1-hypointense lesions are classified as GM-like by a T1w segmentation, so a
-lesion must be hyperintense relative to GM, the brightest normal tissue of
-FLAIR. References: Schmidt P, et al. NeuroImage 2012;59:3774-3783.
+Partial-volume voxels with CSF are darker than the reference, so tissue
+boundaries with CSF cannot become hyperintense; the cortical ribbon, the
+brightest normal tissue, is handled by :mod:`synflair.lesions.anatomy`.
+
+References
+----------
+.. [1] Schmidt P, et al. An automated tool for detection of FLAIR-hyperintense
+   white-matter lesions in multiple sclerosis. NeuroImage 2012;59:3774-3783.
 """
 
 from __future__ import annotations
@@ -38,29 +42,49 @@ from scipy import ndimage
 from synflair.errors import SynflairError
 from synflair.lesions.bias import estimate_bias
 from synflair.lesions.params import LesionParams
+from synflair.lesions.reference import (
+    TISSUES,
+    IntensityReference,
+    TissueStats,
+    check_brain_contrast,
+    intensity_reference,
+    local_wm_location,
+    pure_tissue,
+)
 
-TISSUES = ("GM", "WM", "CSF")
-#: Median absolute deviation to standard deviation for a normal distribution.
-MAD_TO_SD = 1.4826
+__all__ = ["BeliefMaps", "TissueStats", "belief_map", "check_inputs"]
 
 
-@dataclass(frozen=True)
-class TissueStats:
-    """Robust FLAIR intensity statistics of one tissue (global values).
+@dataclass(frozen=True, eq=False)
+class BeliefMaps:
+    """What :func:`belief_map` computes.
 
     Attributes
     ----------
-    location : float
-        Median FLAIR intensity of the pure voxels.
-    scale : float
-        Robust SD (1.4826 MAD) of the pure voxels.
-    n_voxels : int
-        Number of pure voxels.
+    belief : numpy.ndarray of float32
+        Belief of lesion in [0, 1], zero outside the mask.
+    z : numpy.ndarray of float32
+        Hyperintensity against the brighter of the GM and WM modes, in effective
+        WM SDs (0 outside the mask).
+    z_wm : numpy.ndarray of float32
+        The same against the WM mode.
+    z_tissue : numpy.ndarray of float32
+        The same against the intensity the voxel's GM and WM probabilities predict
+        (their weighted modes; the ceiling where the voxel is all CSF): contrast above
+        the local background, for the lesion boundary.
+    reference : IntensityReference
     """
 
-    location: float
-    scale: float
-    n_voxels: int
+    belief: np.ndarray
+    z: np.ndarray
+    z_wm: np.ndarray
+    z_tissue: np.ndarray
+    reference: IntensityReference
+
+    @property
+    def stats(self) -> dict[str, TissueStats]:
+        """Robust FLAIR statistics of GM, WM and CSF."""
+        return self.reference.tissues
 
 
 def check_inputs(
@@ -110,61 +134,12 @@ def check_inputs(
     return flair, mask, checked
 
 
-def _smooth(image: np.ndarray, sigma_mm: float, voxel_size: Sequence[float]) -> np.ndarray:
+def _smooth_inside(image: np.ndarray, mask: np.ndarray, sigma_mm: float, voxel_size) -> np.ndarray:
+    """Gaussian smoothing that does not mix in the zeros outside the mask."""
     sigma = [sigma_mm / float(v) for v in voxel_size]
-    return ndimage.gaussian_filter(image, sigma, mode="constant", cval=0.0)
-
-
-def tissue_statistics(
-    flair: np.ndarray, mask: np.ndarray, probs: Sequence[np.ndarray], params: LesionParams
-) -> dict[str, TissueStats]:
-    """Robust FLAIR intensity statistics of GM, WM and CSF.
-
-    Parameters
-    ----------
-    flair : numpy.ndarray, 3D
-    mask : numpy.ndarray of bool
-    probs : sequence of 3 numpy.ndarray
-        GM, WM and CSF probabilities in [0, 1].
-    params : LesionParams
-        ``purity`` and ``min_tissue_voxels``.
-
-    Returns
-    -------
-    dict of str -> TissueStats
-
-    Raises
-    ------
-    SynflairError
-        When a tissue has fewer than ``params.min_tissue_voxels`` pure voxels.
-    """
-    stats = {}
-    for name, pure in zip(TISSUES, pure_tissue(mask, probs, params), strict=True):
-        values = flair[pure]
-        median = float(np.median(values))
-        scale = MAD_TO_SD * float(np.median(np.abs(values - median)))
-        if not scale > 0:
-            scale = float(np.std(values)) or 1e-6 * max(abs(median), 1.0)
-        stats[name] = TissueStats(median, scale, int(pure.sum()))
-    return stats
-
-
-def pure_tissue(
-    mask: np.ndarray, probs: Sequence[np.ndarray], params: LesionParams
-) -> list[np.ndarray]:
-    """Voxels of pure GM, WM and CSF (probability >= ``purity``); raises if too few."""
-    out = []
-    for name, prob in zip(TISSUES, probs, strict=True):
-        pure = mask & (prob >= params.purity)
-        n = int(pure.sum())
-        if n < params.min_tissue_voxels:
-            raise SynflairError(
-                f"only {n} voxels with {name} probability >= {params.purity:g} inside the mask; "
-                f"need {params.min_tissue_voxels} for the {name} intensity statistics "
-                "(is the tissue map on the FLAIR grid and the segmentation sensible?)"
-            )
-        out.append(pure)
-    return out
+    weight = ndimage.gaussian_filter(mask.astype(np.float64), sigma, mode="constant")
+    smooth = ndimage.gaussian_filter(np.where(mask, image, 0.0), sigma, mode="constant")
+    return np.where(mask, smooth / np.maximum(weight, 1e-6), 0.0)
 
 
 def belief_map(
@@ -176,7 +151,7 @@ def belief_map(
     params: LesionParams,
     *,
     voxel_size: Sequence[float] = (1.0, 1.0, 1.0),
-) -> tuple[np.ndarray, np.ndarray, dict[str, TissueStats]]:
+) -> BeliefMaps:
     """Belief of FLAIR hyperintensity (lesion) per voxel.
 
     Parameters
@@ -184,56 +159,58 @@ def belief_map(
     flair : numpy.ndarray, shape ``(X, Y, Z)``
         FLAIR image (any intensity scale; the statistics are the image's own).
     mask : numpy.ndarray of bool, same shape
-        Intracranial mask.
+        Intracranial (brain) mask.
     gm_prob, wm_prob, csf_prob : numpy.ndarray, same shape
-        Tissue probabilities in [0, 1] (the segmentation's ``*_probseg`` maps).
+        Tissue probabilities in [0, 1] (a T1w- or R1-based segmentation).
     params : LesionParams
     voxel_size : sequence of 3 float
-        Voxel size in mm (for ``bias_degree`` and ``smoothing_mm``).
+        Voxel size in mm.
 
     Returns
     -------
-    belief : numpy.ndarray of float32, in [0, 1]
-        Zero outside the mask.
-    z : numpy.ndarray of float32
-        Robust z-score against the expected tissue mixture, without the GM floor
-        (0 outside the mask).
-    stats : dict of str -> TissueStats
+    BeliefMaps
+
+    Raises
+    ------
+    SynflairError
+        Invalid inputs (:func:`check_inputs`), too few pure voxels of a tissue, or a
+        FLAIR without a brain's intensity structure.
     """
     flair, mask, probs = check_inputs(flair, mask, (gm_prob, wm_prob, csf_prob))
     voxel_size = tuple(float(v) for v in voxel_size)
     if len(voxel_size) != 3 or not all(v > 0 for v in voxel_size):
         raise SynflairError(f"voxel_size must be 3 positive mm, not {voxel_size!r}")
     if params.smoothing_mm > 0:
-        weight = _smooth(mask.astype(np.float64), params.smoothing_mm, voxel_size)
-        flair = np.where(
-            mask,
-            _smooth(np.where(mask, flair, 0.0), params.smoothing_mm, voxel_size)
-            / np.maximum(weight, 1e-6),
-            0.0,
-        )
+        flair = _smooth_inside(flair, mask, params.smoothing_mm, voxel_size)
+    pure = pure_tissue(mask, probs, params.purity, params.min_tissue_voxels)
     if params.bias_degree > 0:
-        gm, wm, _ = pure_tissue(mask, probs, params)
-        bias = estimate_bias(
-            flair, (gm, wm), degree=params.bias_degree, voxel_size=voxel_size, mask=mask
-        )
+        bias = estimate_bias(flair, pure[:2], degree=params.bias_degree, voxel_size=voxel_size,
+                             mask=mask)  # fmt: skip
         flair = np.where(mask, flair / bias, 0.0)
-    stats = tissue_statistics(flair, mask, probs, params)
-    location = {name: stats[name].location for name in TISSUES}
-    tissue = mask & (sum(probs) > 0)
-    total = np.where(tissue, sum(probs), 1.0)
-    expected = sum(p * location[t] for p, t in zip(probs, TISSUES, strict=True)) / total
-    variance = sum(p * stats[t].scale ** 2 for p, t in zip(probs, TISSUES, strict=True)) / total
-    variance = variance + (params.heterogeneity * np.maximum(expected, 0.0)) ** 2
-    spread = np.sqrt(np.where(tissue & (variance > 0), variance, 1.0))
-    z = np.where(tissue, (flair - expected) / spread, 0.0)
-    parenchyma = (probs[0] + probs[1]) / total
-    score = z
-    if params.gm_floor:
-        # The parenchyma counted as GM, the brightest normal tissue of FLAIR: a GM/WM boundary
-        # voxel that a sharp segmentation calls WM is then not hyperintense.
-        floor = parenchyma * location["GM"] + probs[2] / total * location["CSF"]
-        score = np.where(tissue, (flair - np.maximum(expected, floor)) / spread, 0.0)
-    ramp = np.clip((score - params.z_low) / (params.z_high - params.z_low), 0.0, 1.0)
-    belief = np.where(tissue, ramp * parenchyma, 0.0)
-    return belief.astype(np.float32), z.astype(np.float32), stats
+    reference = intensity_reference(flair, pure)
+    check_brain_contrast(reference)
+    spread = max(reference.spread, params.heterogeneity * reference.ceiling)
+    wm_level = reference.wm_location
+    if params.local_mm > 0:
+        wm_level = local_wm_location(flair, pure[1], reference, params.local_mm, voxel_size)
+    ceiling = wm_level * (reference.ceiling / reference.wm_location)
+    z = np.where(mask, (flair - ceiling) / spread, 0.0)
+    z_wm = np.where(mask, (flair - wm_level) / spread, 0.0)
+    scale = wm_level / reference.wm_location  # 1, or the regional WM level
+    # The parenchyma the voxel would be (CSF left out: a FLAIR-bright voxel the T1 calls
+    # CSF is a T1-dark lesion core, whose background is parenchyma).
+    gm, wm = probs[0], probs[1]
+    parenchyma = gm + wm
+    expected = (gm * reference.tissues["GM"].location + wm * reference.wm_location) / np.where(
+        parenchyma > 0.05, parenchyma, 1.0
+    )
+    expected = np.where(parenchyma > 0.05, expected * scale, ceiling)
+    z_tissue = np.where(mask, (flair - expected) / spread, 0.0)
+    belief = np.where(mask, np.clip((z - params.z_low) / (params.z_high - params.z_low), 0, 1), 0)
+    return BeliefMaps(
+        belief=belief.astype(np.float32),
+        z=z.astype(np.float32),
+        z_wm=z_wm.astype(np.float32),
+        z_tissue=z_tissue.astype(np.float32),
+        reference=reference,
+    )

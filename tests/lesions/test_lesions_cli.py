@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from synflair.cli import main
+from synflair.lesions import LesionParams
 from synflair.lesions.cli import sidecar_path
 from synflair.metrics import dice
 from synflair.nifti import save
@@ -39,7 +40,7 @@ def test_cli_writes_mask_belief_and_sidecar(files, simulated, tmp_path):
     assert sidecar_path(out).name == "sub-01_desc-conventional_lesions.json"
     assert meta["source"] == "automatic" and meta["n_lesions"] >= 10
     assert meta["volume_ml"] == pytest.approx(lesions.sum() * 20 / 1000)
-    assert meta["params"]["kappa"] == 0.5
+    assert meta["params"]["kappa"] == LesionParams().kappa
     assert set(meta["tissue_statistics"]) == {"GM", "WM", "CSF"}
 
 
@@ -48,11 +49,11 @@ def test_cli_parameters_change_the_result(files, tmp_path):
     strict = tmp_path / "strict.nii.gz"
     assert main(args(files, loose, "--boundary-fraction", "0.2")) == 0
     assert main(args(files, strict, "--boundary-fraction", "0.7", "--connectivity", "3",
-                     "--no-gm-floor")) == 0  # fmt: skip
+                     "--ribbon-mm", "3")) == 0  # fmt: skip
     assert np.asarray(nib.load(loose).dataobj).sum() > np.asarray(nib.load(strict).dataobj).sum()
     params = json.loads(sidecar_path(strict).read_text())["params"]
-    assert params["connectivity"] == 3 and params["gm_floor"] is False
-    assert json.loads(sidecar_path(loose).read_text())["params"]["gm_floor"] is True
+    assert params["connectivity"] == 3 and params["ribbon_mm"] == 3.0
+    assert json.loads(sidecar_path(loose).read_text())["params"]["ribbon_mm"] == 2.0
 
 
 def test_override_is_written_instead(files, simulated, tmp_path):
@@ -88,7 +89,7 @@ def test_empty_mask_fails_cleanly(files, simulated, tmp_path, capsys):
     empty = save(np.zeros(simulated.mask.shape), simulated.affine, tmp_path / "empty.nii.gz")
     out = tmp_path / "lesions.nii.gz"
     assert main(args(dict(files, mask=empty), out)) == 2
-    assert "empty.nii.gz: the intracranial mask is empty" in capsys.readouterr().err
+    assert "empty.nii.gz: the brain mask is empty" in capsys.readouterr().err
 
 
 def _write_transform(path, shift_mm):
