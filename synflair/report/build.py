@@ -245,7 +245,13 @@ def build_report(
     }
     sentences = [
         verdict.fidelity_verdict(tests),
-        verdict.lesion_verdict(lesions.paired_dice(metrics), summaries, failures, len(counts)),
+        verdict.lesion_verdict(
+            lesions.paired_dice(metrics),
+            summaries,
+            failures,
+            len(counts),
+            [f"sub-{c.subject}" for c in counts if c.missed("dl")],
+        ),
     ]
     body = [
         "<p class='small'>Hagiwara A, et al. Improving the Quality of Synthetic FLAIR Images with "

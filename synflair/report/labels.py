@@ -23,6 +23,8 @@ METRIC_NAMES = {
     "nrmse": "NRMSE",
     "dice_conventional": "Dice vs conventional FLAIR's lesions",
     "dice_truth": "Dice vs phantom truth",
+    "lesion_contrast_conventional": "Lesion contrast (conventional FLAIR's lesions)",
+    "lesion_contrast_truth": "Lesion contrast (phantom truth)",
 }
 #: For each quality metric, whether larger is better.
 HIGHER_IS_BETTER = {"psnr": True, "nrmse": False}

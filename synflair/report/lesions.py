@@ -71,7 +71,7 @@ class LesionCounts:
             return ""
         if len(missed) == len(self.detected):
             return f"no lesion detected on any FLAIR ({self.truth_text()})"
-        names = ", ".join(image_name(i) for i in missed)
+        names = " and ".join(image_name(i) for i in missed)
         return f"no lesion detected on {names} ({'; '.join(self.references(missed[0]))})"
 
     def failures(self) -> list[str]:

@@ -103,7 +103,11 @@ def fidelity_verdict(tests: pd.DataFrame, baseline="synthetic", compare="dl") ->
 
 
 def lesion_verdict(
-    paired: pd.DataFrame, summaries: dict[str, str], failures: list[str], n_subjects: int
+    paired: pd.DataFrame,
+    summaries: dict[str, str],
+    failures: list[str],
+    n_subjects: int,
+    missed_dl: list[str] = (),
 ) -> str:
     """One sentence: are lesions kept on DL-FLAIR (Dice vs the conventional FLAIR's lesion maps)?
 
@@ -118,6 +122,10 @@ def lesion_verdict(
         Lesion QC failures, one per subject (``"sub-x: no lesion detected ..."``).
     n_subjects : int
         Test subjects.
+    missed_dl : list of str
+        Subjects (``sub-x``) whose DL-FLAIR lesion map is empty although a reference
+        (phantom truth, conventional FLAIR's map) has lesions: lesions not kept, whatever
+        the Dice.
     """
     from synflair.stats.wilcoxon import wilcoxon_signed_rank
 
@@ -147,7 +155,18 @@ def lesion_verdict(
         if math.isfinite(p)
         else f"p not computed: {result.reason if result else 'fewer than 2 pairs'}"
     )
-    if math.isfinite(p) and p < ALPHA and y.mean() < x.mean():
+    if not (y > 0).any():
+        where = " and synthetic FLAIR" if not (x > 0).any() else ""
+        head = (
+            "Lesions not kept: no lesion of the conventional FLAIR's maps was found on "
+            f"DL-FLAIR{where} (Dice 0 in every subject)"
+        )
+    elif missed_dl:
+        head = (
+            f"Lesions not kept: DL-FLAIR's lesion map is empty in {len(missed_dl)} of "
+            f"{n_subjects} subjects ({', '.join(missed_dl)}) where a reference has lesions"
+        )
+    elif math.isfinite(p) and p < ALPHA and y.mean() < x.mean():
         head = "Lesions not kept: DL-FLAIR's lesion maps agree less with the conventional FLAIR's"
     elif y.mean() >= x.mean():
         head = "Lesions kept: DL-FLAIR's lesion maps agree at least as well as synthetic FLAIR's"
@@ -187,6 +206,8 @@ def side_by_side(
     rows = []
     for row in table.to_dict("records"):
         paper = _paper_row(row["region"], row["metric"])
+        if paper is None:
+            continue  # this run's other metrics are in the full tables
         if paper:
             change = paper["percent_change"]
             cells = [

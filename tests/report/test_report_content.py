@@ -62,6 +62,9 @@ def test_the_verdicts_are_computed_from_this_runs_numbers(html):
     # sub-t2 has 3 true lesions and none on any map: said, and a QC failure
     assert "sub-t2: no lesion detected on any FLAIR (truth: 3 lesions, 189 voxels)" in sentences[1]
     assert "lesion QC failed in 2 of 3 subjects" in sentences[1]
+    assert sentences[1].startswith(
+        "Lesions not kept: DL-FLAIR&#x27;s lesion map is empty in 1 of 3 subjects (sub-t2)"
+    )
 
 
 def test_the_papers_table_beside_this_runs(html, results):
@@ -71,8 +74,14 @@ def test_the_papers_table_beside_this_runs(html, results):
     for row in PAPER_TABLE[:8]:
         assert f"{row['synthetic_mean']:g} ± {row['synthetic_sd']:g}" in headline
         assert f"{row['dl_mean']:g} ± {row['dl_sd']:g}" in headline
-    for value in table["synthetic"].tolist() + table["dl"].tolist():
+    in_paper = {(row["region"], row["metric"]) for row in PAPER_TABLE}
+    pairs = zip(table["region"], table["metric"], strict=True)
+    shown = table[[(r, m) in in_paper for r, m in pairs]]
+    assert len(shown) == 9
+    for value in shown["synthetic"].tolist() + shown["dl"].tolist():
         assert value in headline or value == "n/a"
+    # this run's metrics the paper has not are in the full tables only
+    assert "Dice vs phantom truth" not in headline
 
 
 def test_no_raw_column_names_and_the_named_ones(html):
@@ -196,6 +205,13 @@ def test_lesion_verdicts():
     assert verdict.lesion_verdict(pairs, summaries, [], 7).startswith("Lesions kept:")
     worse = pairs.assign(dl=pairs["synthetic"] - 0.2)
     assert verdict.lesion_verdict(worse, summaries, [], 7).startswith("Lesions not kept")
+    # the ci case: the conventional FLAIR's map has lesions, DL-FLAIR's none: Dice 0 = 0 is no tie
+    zeros = pd.DataFrame({"synthetic": [0.0, 0.0], "dl": [0.0, 0.0]})
+    text = verdict.lesion_verdict(zeros, summaries, [], 2, ["sub-a", "sub-b"])
+    assert text.startswith("Lesions not kept: no lesion of the conventional FLAIR's maps was found")
+    assert "on DL-FLAIR and synthetic FLAIR (Dice 0 in every subject)" in text
+    missed = verdict.lesion_verdict(pairs, summaries, [], 7, ["sub-c"])
+    assert missed.startswith("Lesions not kept: DL-FLAIR's lesion map is empty in 1 of 7 subjects")
 
 
 def test_lesion_counts_give_the_reason():
