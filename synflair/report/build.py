@@ -16,7 +16,7 @@ from synflair.nifti import load_data
 from synflair.report import figures, labels, lesions, paired, qc, verdict
 from synflair.report.html import escape, figure_html, page, table_html
 from synflair.report.methods import methods_paragraph
-from synflair.train.progress import LOSS_COLUMNS
+from synflair.train.curves import LOSS_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -143,9 +143,9 @@ def magnified(images: dict, reference: np.ndarray, dseg: np.ndarray, k: int, reg
 
 
 def loss_curves(losses: dict[str, pd.DataFrame]):
-    """Loss curves of both stages: :func:`synflair.train.progress.loss_figure`, one
+    """Loss curves of both stages: :func:`synflair.train.curves.loss_figure`, one
     implementation for ``losses.png`` and the report."""
-    from synflair.train.progress import loss_figure
+    from synflair.train.curves import loss_figure
 
     return loss_figure(list(losses.values()))
 

@@ -25,11 +25,9 @@ import pandas as pd
 import torch
 
 from synflair.atomic import atomic_output, write_tsv
+from synflair.train.curves import LOSS_COLUMNS, loss_figure
 
 __all__ = ["LOSS_COLUMNS", "LossLog", "loss_figure", "loss_summary", "plot_losses"]
-
-#: Columns of ``losses.tsv`` after ``stage`` and ``iteration``.
-LOSS_COLUMNS = ("g_loss", "d_loss", "mae_target", "mae_conventional", "d_real", "d_fake")
 
 
 class LossLog:
@@ -104,48 +102,8 @@ def loss_summary(row: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.4g}" for k, v in row.items())
 
 
-def loss_figure(frames: list[pd.DataFrame]):
-    """Loss curves, one row of two panels per training stage (a matplotlib Figure).
-
-    Left: the G and D losses. Right: the MAE of G against both FLAIRs (training
-    units). The ``stage`` column is a label, never a curve; the D probabilities
-    are left to the table (they are near 0.5 by design and would flatten the axes).
-
-    Parameters
-    ----------
-    frames : list of pandas.DataFrame
-        ``losses.tsv`` tables (columns ``stage, iteration`` and :data:`LOSS_COLUMNS`).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    if not frames:
-        raise ValueError("loss_figure needs at least one losses table")
-    figure = Figure(figsize=(9, 3.2 * len(frames)), layout="constrained")
-    axes = figure.subplots(len(frames), 2, squeeze=False)
-    for row, frame in zip(axes, frames, strict=True):
-        missing = [c for c in ("iteration", *LOSS_COLUMNS) if c not in frame]
-        if missing:
-            raise ValueError(f"losses table lacks the column(s) {missing}")
-        stage = int(frame["stage"].iloc[0]) if "stage" in frame and len(frame) else 0
-        x = frame["iteration"]
-        row[0].plot(x, frame["g_loss"], label="G loss")
-        row[0].plot(x, frame["d_loss"], label="D loss")
-        row[0].set_title(f"stage {stage}: losses")
-        row[1].plot(x, frame["mae_target"], label="vs CSF-suppressed synthetic")
-        row[1].plot(x, frame["mae_conventional"], label="vs conventional")
-        row[1].set_title(f"stage {stage}: MAE of G (training units)")
-        for ax in row:
-            ax.set_xlabel("iteration")
-            ax.legend(loc="best", fontsize="small")
-            ax.grid(alpha=0.3)
-    return figure
-
-
 def plot_losses(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Loss curves (G and D losses; MAEs against both FLAIRs) as a PNG, atomically."""
+    """Loss curves (:func:`synflair.train.curves.loss_figure`) as a PNG, atomically."""
     figure = loss_figure([frame])
     with atomic_output(path) as tmp:
         figure.savefig(tmp, dpi=100, format="png")

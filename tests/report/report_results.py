@@ -19,7 +19,7 @@ import pandas as pd
 
 from synflair.metrics.subject import subject_metrics
 from synflair.stats.run import run_statistics
-from synflair.train.progress import LOSS_COLUMNS
+from synflair.train.curves import LOSS_COLUMNS
 
 SHAPE = (40, 40, 6)
 SUBJECTS = ("t1", "t2", "t3")
