@@ -68,6 +68,7 @@ PARAM_HELP = {
     "wm_shell_fraction": "fraction of WM or ventricle a lesion's surroundings need",
     "shell_mm": "width of those surroundings, mm",
     "shell_exempt_z": "peak score from which a lesion is kept whatever surrounds it",
+    "gm_peak_z": "peak score a lesion mostly outside WM needs",
     "min_mean_z": "mean score a lesion needs",
 }
 

@@ -74,6 +74,10 @@ class LesionParams:
         Lesions whose peak score reaches this are kept whatever surrounds them (far
         brighter than any cortex: small bright lesions on thick slices, whose shell is
         mostly partial volume).
+    gm_peak_z : float
+        A lesion whose voxels are mostly not WM (mean WM probability < 0.5: labelled GM
+        or CSF by the T1/R1 segmentation) needs a peak score of at least this: a faint
+        hyperintensity there is normal GM variation, a T1-hypointense lesion is brighter.
     min_mean_z : float
         A lesion is kept only when its mean hyperintensity score is at least this.
     """
@@ -98,6 +102,7 @@ class LesionParams:
     wm_shell_fraction: float = 0.4
     shell_mm: float = 2.0
     shell_exempt_z: float = 5.0
+    gm_peak_z: float = 3.0
     min_mean_z: float = 1.6
 
     def __post_init__(self):
@@ -134,6 +139,7 @@ class LesionParams:
         check("wm_shell_fraction", lambda v: 0 <= v <= 1, "in [0, 1]")
         check("shell_mm", lambda v: math.isfinite(v) and v > 0, "> 0 mm")
         check("shell_exempt_z", math.isfinite, "a finite number")
+        check("gm_peak_z", math.isfinite, "a finite number")
         check("min_mean_z", math.isfinite, "a finite number")
         for name in ("connectivity", "bias_degree", "min_tissue_voxels"):
             object.__setattr__(self, name, int(getattr(self, name)))

@@ -109,6 +109,13 @@ def segment(
         contrast = np.zeros(n + 1)
         contrast[1:] = ndimage.mean(maps.z, labels, index)
         keep &= contrast >= params.min_mean_z
+        # A faint hyperintensity in tissue the T1/R1 calls GM is normal GM variation; a
+        # T1-hypointense lesion labelled GM is brighter than that.
+        in_wm = np.zeros(n + 1)
+        in_wm[1:] = ndimage.mean(wm, labels, index)
+        peak_z = np.zeros(n + 1)
+        peak_z[1:] = ndimage.maximum(maps.z, labels, index)
+        keep &= (in_wm >= 0.5) | (peak_z >= params.gm_peak_z)
         keep[0] = False
         lesions = keep[labels]
     full = np.zeros(probs[0].shape, dtype=bool)
