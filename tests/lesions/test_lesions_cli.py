@@ -140,3 +140,21 @@ def test_transform_that_misses_the_flair_or_is_unreadable_fails_cleanly(files, t
     assert main(args(files, out, "--transform", str(broken))) == 2
     assert "broken.json" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_tissue_maps_segmented_from_an_r1_map(simulated, files, tmp_path):
+    """``--t1`` given an R1 map (the workflow's default segmentation input, WM brightest)."""
+    s = simulated
+    gm_only = np.clip(s.gm - s.lesion_fraction, 0, 1)
+    r1 = gm_only / 1.33 + s.wm / 0.83 + s.csf / 4.0 + s.lesion_fraction / 1.35  # 1/s
+    r1 = r1 + np.random.default_rng(2).normal(0, 0.01, r1.shape) * s.mask
+    r1_path = save(r1.astype(np.float32), s.affine, tmp_path / "r1map.nii.gz")
+    out = tmp_path / "lesions.nii.gz"
+    argv = ["lesions", "--flair", str(files["flair"]), "--t1", str(r1_path), "--mask",
+            str(files["mask"]), "--backend", "ants", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    lesions = np.asarray(nib.load(out).dataobj) > 0
+    meta = json.loads(sidecar_path(out).read_text())
+    print(f"R1-based maps: Dice {dice(lesions, s.truth):.3f}")
+    assert meta["tissue_maps"].startswith(f"segmented from {r1_path}")
+    assert dice(lesions, s.truth) >= 0.7
