@@ -93,3 +93,31 @@ def test_no_lesions_gives_nan_with_a_note():
     rows = table[table["metric"] == "lesion_contrast_conventional"]
     assert len(rows) == 1 and math.isnan(rows["value"].iloc[0])
     assert "need 5 or more" in rows["note"].iloc[0]
+
+
+def test_voxels_outside_the_reference_field_of_view_are_not_evaluated():
+    """A registered reference is exactly 0 where it was not acquired: no reference there."""
+    from synflair.metrics import MetricsConfig
+
+    mask, dseg, _, _ = head()
+    rng = np.random.default_rng(0)
+    truth = np.where(mask, 1000.0, 0.0)
+    reference = truth + rng.normal(0, 20, truth.shape) * mask
+    reference[:, :, 4] = 0.0  # the top slice lies outside the reference's field of view
+    image = truth + rng.normal(0, 20, truth.shape) * mask
+
+    def psnr_row(config):
+        table = subject_metrics("s", reference, {"dl": image}, mask, dseg, config=config)
+        rows = table[(table["image"] == "dl") & (table["region"] == "intracranial")
+                     & (table["metric"] == "psnr") & (table["scaling"] == "common")]  # fmt: skip
+        return rows.iloc[0]
+
+    inside = psnr_row(MetricsConfig())
+    assert inside["n_voxels"] == mask[:, :, :4].sum()
+    assert "outside the reference's field of view" in inside["note"]
+    # only the noise is left: 20 / sqrt(2) apart per image, scaled to mean 2000 (x2)
+    expected = 20 * np.log10(25500 / (2 * 20 * np.sqrt(2)))
+    assert inside["value"] == pytest.approx(expected, abs=0.3)
+    everything = psnr_row(MetricsConfig(reference_fov=False))
+    assert everything["n_voxels"] == mask.sum()
+    assert everything["value"] < inside["value"] - 10  # the missing slice dominates the error
