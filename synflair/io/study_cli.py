@@ -47,8 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Print the table of series and the series chosen for each role."""
-    logging.getLogger("synflair.io.study").setLevel(logging.WARNING)  # the table is printed
-    study = find_series(args.study, args.delay_attribute)
+    logger = logging.getLogger("synflair.io.study")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # the table is printed, not logged as well
+    try:
+        study = find_series(args.study, args.delay_attribute)
+    finally:
+        logger.setLevel(level)
     print(study.table())
     problems = []
     for role in ROLES:
