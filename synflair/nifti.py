@@ -155,8 +155,15 @@ def check_same_grid(
     if not np.allclose(a.affine, b.affine, atol=atol):
         raise SynflairError(
             f"{name_a} and {name_b} have different affines (voxel-to-world geometry); "
-            f"expected the same grid.\n{name_a}:\n{a.affine}\n{name_b}:\n{b.affine}"
+            f"expected the same grid. {name_a}: {_one_line(a.affine)}; "
+            f"{name_b}: {_one_line(b.affine)}"
         )
+
+
+def _one_line(matrix: np.ndarray) -> str:
+    """A 4 x 4 affine as ``[[...], [...], ...]`` on one line."""
+    rows = np.asarray(matrix, dtype=float)[:3]
+    return "[" + ", ".join("[" + " ".join(f"{v:.4g}" for v in row) + "]" for row in rows) + "]"
 
 
 def save(

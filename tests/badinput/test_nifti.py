@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 from badinput_harness import assert_refused
@@ -164,3 +165,17 @@ def test_wrong_extension_is_refused(subject, tmp_path, capsys):
     subject["image"].rename(other)
     argv = [a if a != f"dl={subject['image']}" else f"dl={other}" for a in argv]
     assert_refused(argv, capsys, names=[str(other), ".nii or .nii.gz"], outputs=outputs)
+
+
+@pytest.mark.parametrize(
+    ("command", "role"),
+    [("metrics", "mask"), ("metrics", "image"), ("preprocess", "mdme"), ("segment", "mask")],
+)
+def test_an_input_on_another_grid_is_refused_on_one_line(subject, tmp_path, capsys, command, role):
+    out = tmp_path / "out"
+    argv, outputs = _commands(subject, out)[command]
+    data = np.asarray(nib.load(subject[role]).dataobj)
+    shifted = AFFINE.copy()
+    shifted[:3, 3] += [2.0, 0.0, 0.0]
+    save(data, shifted, subject[role], dtype=data.dtype)
+    assert_refused(argv, capsys, names=[str(subject[role]), "different affines"], outputs=outputs)
