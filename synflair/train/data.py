@@ -279,8 +279,9 @@ class TrainingData:
     subjects : list of str
         Subject of each slice (for messages).
     voxels : torch.Tensor, optional
-        ``(n,)`` int64 flat indices ``(s * H + i) * W + j`` of the intracranial voxels
-        (the voxel batches of :class:`VoxelSampler`); default: every voxel of every slice.
+        ``(n,)`` int64 flat indices ``(s * H + i) * W + j`` of the voxels of voxel batches
+        (:class:`VoxelSampler`): :meth:`from_arrays` takes the intracranial voxels inside
+        the conventional FLAIR's field of view (not exactly 0); default: every voxel.
     target_median : torch.Tensor, optional
         ``(S,)`` median of the stage-1 target over the intracranial voxels of each
         slice's subject (the unit of :meth:`VoxelSampler.hyperintensity`); default 1.
@@ -331,7 +332,9 @@ class TrainingData:
             median = float(np.median(target[mask])) if mask.any() else 1.0
             for k in np.flatnonzero(mask.any(axis=(0, 1))):
                 planes.append(np.moveaxis(stacked[:, :, k, :], 2, 0))
-                masks.append(mask[:, :, k])
+                # voxels outside the conventional FLAIR's field of view (exactly 0 after
+                # registration) have no paired target: not drawn in voxel batches
+                masks.append(mask[:, :, k] & (conventional[:, :, k] != 0))
                 extents.append(stacked.shape[:2])
                 names.append(name)
                 medians.append(median if median > 0 else 1.0)

@@ -180,6 +180,8 @@ def load_validation(
     subjects = []
     for paths, extra in rows:
         inputs, _, conventional, mask = _load_subject(paths, rule)
+        # scored inside the conventional FLAIR's field of view, as synflair.metrics does
+        mask = mask & (conventional != 0)
         lesions = nawm = None
         if extra:
             reference = load_data(paths.mdme, ndim=4)[1]

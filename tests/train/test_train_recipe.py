@@ -72,6 +72,9 @@ def test_voxel_sampler_draws_intracranial_voxels_with_their_values_and_hyperinte
         subjects.append((name, inputs, target, conventional, mask))
     data = TrainingData.from_arrays(subjects)
     assert len(data.voxels) == 2 * 7
+    # outside the conventional FLAIR's field of view (exactly 0): never drawn
+    outside = [(n, i, t, np.where(np.arange(3) == 2, 0.0, c), m) for n, i, t, c, m in subjects]
+    assert len(TrainingData.from_arrays(outside).voxels) == 2 * 6
     batch = VoxelSampler(data, 400, torch.Generator().manual_seed(1)).sample()
     inside = {
         (round(float(v), 5)): (name, float(np.median(t[m])))
