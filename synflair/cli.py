@@ -26,7 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("synflair.train.cli", "train the generator (stage 1) or the cGAN (stage 2)"),
     "infer": ("synflair.infer", "make DL-FLAIR from an MDME NIfTI with a trained model"),
     "register": ("synflair.registration.cli", "register conventional FLAIR to synthetic space"),
-    "segment": ("synflair.segmentation.cli", "GM/WM/CSF segmentation of synthetic T1w"),
+    "segment": ("synflair.segmentation.cli", "GM/WM/CSF segmentation of the R1 map or a T1w"),
     "lesions": ("synflair.lesions.cli", "FLAIR-hyperintensity lesion segmentation"),
     "metrics": ("synflair.metrics.cli", "PSNR, NRMSE and Dice per subject and region"),
     "stats": ("synflair.stats.cli", "Wilcoxon statistics and the paper's table"),

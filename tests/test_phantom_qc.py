@@ -1,11 +1,11 @@
-"""Phantom QC rows of the lesion segmentation (synflair.validation.lesion_rows)."""
+"""Phantom QC rows of the lesion segmentation (synflair.phantom_qc.lesion_rows)."""
 
 import numpy as np
 import pytest
 
 from synflair.errors import SynflairError
 from synflair.nifti import save
-from synflair.validation import TruthFiles, lesion_rows
+from synflair.phantom_qc import TruthFiles, lesion_rows
 
 AFFINE = np.diag([1.25, 1.25, 5.0, 1.0])
 

@@ -1,7 +1,7 @@
 """The phantom QC as a pass/fail grid: a row per subject, a column per check and its tolerance.
 
 Each cell is the check's verdict against the stated tolerance (``target``
-column of ``synflair.validation.phantom_checks``); its number is in the
+column of ``synflair.phantom_qc.phantom_checks``); its number is in the
 cell's ``title`` (hover) and in the table of numbers below the grid.
 Checks without a tolerance are reported, not judged ("info").
 """
@@ -56,7 +56,7 @@ def qc_grid(truth: pd.DataFrame, extra: dict[str, dict[str, tuple[bool, str]]] |
     Parameters
     ----------
     truth : pandas.DataFrame
-        Rows of ``synflair.validation.phantom_checks`` for all subjects.
+        Rows of ``synflair.phantom_qc.phantom_checks`` for all subjects.
     extra : dict, optional
         Further judged columns: ``{column header: {subject: (passed, detail)}}``
         (e.g. the lesion QC of the test subjects).

@@ -1,8 +1,8 @@
-"""``synflair segment``: GM/WM/CSF segmentation of the synthetic T1w.
+"""``synflair segment``: GM/WM/CSF segmentation of the R1 map or a T1w inside a mask.
 
 Example::
 
-    synflair segment --t1w SYN_T1W.nii.gz --mask MASK.nii.gz --out DIR --prefix sub-ph01 \\
+    synflair segment --image R1MAP_OR_T1W.nii.gz --mask MASK.nii.gz --out DIR --prefix sub-ph01 \\
         [--backend auto|fsl|ants]
 
 writes ``DIR/P_dseg.nii.gz`` (0 background, 1 CSF, 2 GM, 3 WM) and
@@ -19,7 +19,15 @@ from synflair.registration.backend import BACKENDS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``synflair segment``."""
-    parser.add_argument("--t1w", required=True, type=Path, help="synthetic T1w NIfTI")
+    parser.add_argument(
+        "--image",
+        "--t1w",
+        dest="image",
+        required=True,
+        type=Path,
+        help="image to segment: the R1 map (the workflow's default) or a T1w "
+        "(--t1w is the same option under its old name)",
+    )
     parser.add_argument(
         "--mask", required=True, type=Path, help="intracranial mask on the T1w grid"
     )
@@ -59,5 +67,5 @@ def run(args: argparse.Namespace) -> None:
             from synflair.errors import SynflairError
 
             raise SynflairError(f"--mrf-beta: {error}") from error
-    prefix = args.prefix if args.prefix is not None else default_prefix(args.t1w)
-    segment(args.t1w, args.mask, args.out, prefix, backend=backend, settings=settings)
+    prefix = args.prefix if args.prefix is not None else default_prefix(args.image)
+    segment(args.image, args.mask, args.out, prefix, backend=backend, settings=settings)

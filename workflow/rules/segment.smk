@@ -24,5 +24,5 @@ rule segment_tissues:
         backend=config["segmentation"]["backend"],
     shell:
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair segment "
-        "--t1w {input.image:q} --mask {input.mask:q} --out {params.out:q} "
+        "--image {input.image:q} --mask {input.mask:q} --out {params.out:q} "
         "--prefix sub-{wildcards.subject:q} --backend {params.backend:q} > {log:q} 2>&1"

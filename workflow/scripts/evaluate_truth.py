@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from synflair.atomic import write_tsv
-from synflair.validation import phantom_checks
+from synflair.phantom_qc import phantom_checks
 
 sys.stderr = open(snakemake.log[0], "w")
 inputs = snakemake.input
