@@ -326,3 +326,11 @@ def run(args: argparse.Namespace) -> None:
     )
     out = nifti.save(flair, image.affine, Path(os.fspath(args.out)))
     log.info("wrote %s (stage-%d model %s)", out, model.stage, model.path)
+    if model.selection:
+        chosen = model.selection
+        log.info(
+            "the model's weights: iteration %s, chosen on validation subjects %s (%s)",
+            chosen.get("iteration"),
+            ", ".join(chosen.get("subjects", [])),
+            chosen.get("rule", ""),
+        )
