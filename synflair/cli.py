@@ -18,11 +18,11 @@ from synflair.errors import SynflairError
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "phantom": ("synflair.phantom.cli", "generate the digital phantom cohort as DICOM"),
-    "figure": ("synflair.phantom.figure", "show one slice of each phantom image"),
+    "figure": ("synflair.phantom.figure_cli", "show one slice of each phantom image"),
     "dicom2nifti": ("synflair.io.cli", "convert MDME and conventional DICOM to NIfTI"),
     "find-series": ("synflair.io.study_cli", "list a study folder's series: MDME, FLAIR, skipped"),
     "quantify": ("synflair.quantify.cli", "fit T1/T2/PD/B1; synthetic FLAIR, T1w, mask"),
-    "preprocess": ("synflair.preprocess", "CSF-suppress the synthetic FLAIR (stage-1 target)"),
+    "preprocess": ("synflair.preprocess.cli", "CSF-suppress the synthetic FLAIR (stage-1 target)"),
     "train": ("synflair.train.cli", "train the generator (stage 1) or the cGAN (stage 2)"),
     "infer": ("synflair.infer", "make DL-FLAIR from an MDME NIfTI with a trained model"),
     "register": ("synflair.registration.cli", "register conventional FLAIR to synthetic space"),

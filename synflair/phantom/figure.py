@@ -1,4 +1,4 @@
-"""``synflair figure``: one slice of each phantom image, for the README and the report.
+"""One slice of each phantom image, for the README and the report (``synflair figure``).
 
 Panels (one axial slice, radiological display: patient left on the right):
 intracranial tissue fractions (WM, GM, CSF, lesion), the T1, T2 and PD truth,
@@ -10,7 +10,6 @@ conventional FLAIR read from the DICOM. Rendered with matplotlib's Agg canvas
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 from synflair.atomic import atomic_output
 from synflair.errors import SynflairError
 
-__all__ = ["add_arguments", "phantom_figure", "read_dicom_slice", "run"]
+__all__ = ["phantom_figure", "read_dicom_slice"]
 
 
 def _dicom_files(folder: Path) -> list[Path]:
@@ -148,16 +147,3 @@ def phantom_figure(
     with atomic_output(out, suffix=".png") as tmp:
         figure.savefig(tmp, dpi=80)
     return Path(out)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``synflair figure``."""
-    parser.add_argument("--phantom", required=True, metavar="DIR", help="cohort folder")
-    parser.add_argument("--subject", required=True, metavar="ID", help="e.g. ph01")
-    parser.add_argument("--out", required=True, metavar="PNG", help="figure to write")
-    parser.add_argument("--slice", type=int, default=None, help="axial slice (default: middle)")
-
-
-def run(args: argparse.Namespace) -> None:
-    """Write the figure."""
-    phantom_figure(args.phantom, args.subject, args.out, args.slice)

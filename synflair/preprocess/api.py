@@ -41,9 +41,9 @@ the voxels of pure muscle.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +52,25 @@ import numpy as np
 from synflair.errors import SynflairError
 from synflair.nifti import check_same_grid, load_data, save
 
-__all__ = ["FORMS", "CSFSuppression", "add_arguments", "criterion_value", "csf_suppress", "run"]
+__all__ = [
+    "FORMS",
+    "IR_THRESHOLD",
+    "T2_THRESHOLD",
+    "CSFSuppression",
+    "criterion_value",
+    "csf_suppress",
+    "csf_suppress_file",
+]
 
 log = logging.getLogger(__name__)
 
 #: How a criterion's value is formed from the image ratio ``r = S_a / S_b``.
 FORMS = ("ratio", "one_minus_ratio")
+
+#: The paper's thresholds of the IR and T2 criteria: the defaults of
+#: :class:`CSFSuppression`, ``synflair preprocess`` and ``preprocess.*_threshold``.
+IR_THRESHOLD = 0.3
+T2_THRESHOLD = 0.7
 
 
 def _index_pair(name: str, value) -> tuple[int, int]:
@@ -95,8 +108,8 @@ class CSFSuppression:
 
     ir_index: tuple[int, int] = (5, 7)
     t2_index: tuple[int, int] = (8, 7)
-    ir_threshold: float = 0.3
-    t2_threshold: float = 0.7
+    ir_threshold: float = IR_THRESHOLD
+    t2_threshold: float = T2_THRESHOLD
     ir_form: str = "one_minus_ratio"
     t2_form: str = "ratio"
 
@@ -182,75 +195,55 @@ def csf_suppress(
     return target, suppressed
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``synflair preprocess``."""
-    default = CSFSuppression()
-    parser.add_argument("--flair", required=True, type=Path, help="synthetic FLAIR NIfTI")
-    parser.add_argument("--mdme", required=True, type=Path, help="4D MDME NIfTI, same grid")
-    parser.add_argument("--out", required=True, type=Path, help="CSF-suppressed FLAIR to write")
-    parser.add_argument("--mask-out", type=Path, help="also write the suppressed voxels (uint8)")
-    parser.add_argument(
-        "--ir-index", type=int, nargs=2, metavar=("A", "B"), default=default.ir_index,
-        help="1-based images of the IR ratio S_A/S_B (default: 5 7)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--t2-index", type=int, nargs=2, metavar=("A", "B"), default=default.t2_index,
-        help="1-based images of the T2 ratio S_A/S_B (default: 8 7)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--ir-threshold", type=float, default=default.ir_threshold, help="default: 0.3"
-    )
-    parser.add_argument(
-        "--t2-threshold", type=float, default=default.t2_threshold, help="default: 0.7"
-    )
-    parser.add_argument(
-        "--ir-form",
-        choices=FORMS,
-        default=default.ir_form,
-        help="IR value: S_A/S_B or 1 - S_A/S_B (default: one_minus_ratio)",
-    )
-    parser.add_argument(
-        "--t2-form",
-        choices=FORMS,
-        default=default.t2_form,
-        help="T2 value (default: ratio; one_minus_ratio is the paper's literal text)",
-    )
+def csf_suppress_file(
+    flair_path: str | os.PathLike,
+    mdme_path: str | os.PathLike,
+    out: str | os.PathLike,
+    mask_out: str | os.PathLike | None = None,
+    rule: CSFSuppression | None = None,
+) -> list[Path]:
+    """Write the CSF-suppressed synthetic FLAIR of one subject (``synflair preprocess``).
 
+    Parameters
+    ----------
+    flair_path : path-like
+        The synthetic FLAIR NIfTI (3D).
+    mdme_path : path-like
+        The 4D MDME NIfTI on the same grid.
+    out : path-like
+        The CSF-suppressed FLAIR to write (float32).
+    mask_out : path-like, optional
+        Also write the suppressed voxels (uint8); if it fails, ``out`` is removed.
+    rule : CSFSuppression, optional
+        Default: the settled interpretation (module docstring).
 
-def run(args: argparse.Namespace) -> None:
-    """Run ``synflair preprocess``."""
-    try:
-        rule = CSFSuppression(
-            ir_index=tuple(args.ir_index),
-            t2_index=tuple(args.t2_index),
-            ir_threshold=args.ir_threshold,
-            t2_threshold=args.t2_threshold,
-            ir_form=args.ir_form,
-            t2_form=args.t2_form,
-        )
-    except ValueError as error:
-        raise SynflairError(f"bad option: {error}") from error
-    flair, flair_image = load_data(args.flair, ndim=3)
-    mdme, mdme_image = load_data(args.mdme, ndim=4)
-    check_same_grid(flair_image, mdme_image, args.flair, args.mdme)
+    Returns
+    -------
+    list of Path
+        The written files: ``out`` and, when given, ``mask_out``.
+    """
+    rule = rule or CSFSuppression()
+    flair_path, mdme_path, out = Path(flair_path), Path(mdme_path), Path(out)
+    flair, flair_image = load_data(flair_path, ndim=3)
+    mdme, mdme_image = load_data(mdme_path, ndim=4)
+    check_same_grid(flair_image, mdme_image, flair_path, mdme_path)
     if rule.max_index > mdme.shape[-1]:
         raise SynflairError(
-            f"{args.mdme}: the rule reads image {rule.max_index} but the file has "
+            f"{mdme_path}: the rule reads image {rule.max_index} but the file has "
             f"{mdme.shape[-1]} volumes"
         )
     target, suppressed = csf_suppress(flair, mdme, rule)
-    written = [save(target, flair_image.affine, args.out)]
-    if args.mask_out is not None:
+    written = [save(target, flair_image.affine, out)]
+    if mask_out is not None:
         try:
-            written.append(save(suppressed, flair_image.affine, args.mask_out, dtype=np.uint8))
+            written.append(save(suppressed, flair_image.affine, mask_out, dtype=np.uint8))
         except BaseException:
-            args.out.unlink(missing_ok=True)
+            out.unlink(missing_ok=True)
             raise
     log.info(
         "%s: suppressed %d voxels (%.2f %% of the non-zero FLAIR)",
-        args.out.name,
+        out.name,
         int(suppressed.sum()),
         100.0 * suppressed.sum() / max(1, int(np.count_nonzero(flair))),
     )
-    for path in written:
-        print(path)
+    return written
