@@ -16,7 +16,7 @@ from synflair.bids import (
     write_dataset_description,
     write_dseg_table,
 )
-from synflair.quantify.cli import OUTPUTS
+from synflair.quantify.api import OUTPUTS
 from synflair.segmentation.api import CLASSES
 
 

@@ -5,7 +5,9 @@ Modules: :mod:`~synflair.quantify.model` (``MDMEModel`` / ``MDMEFit``),
 :mod:`~synflair.quantify.precision` (Cramér-Rao bounds),
 :mod:`~synflair.quantify.synthetic` (synthetic FLAIR and T1w),
 :mod:`~synflair.quantify.mask` (intracranial mask), :mod:`~synflair.quantify.sidecar`
-(the MDME JSON sidecar) and :mod:`~synflair.quantify.cli` (``synflair quantify``).
+(the MDME JSON sidecar), :mod:`~synflair.quantify.api` (the file-level
+:func:`~synflair.quantify.api.quantify_file`) and :mod:`~synflair.quantify.cli`
+(``synflair quantify``).
 """
 
 from synflair.quantify.mask import MaskSettings, intracranial_mask

@@ -18,7 +18,7 @@ from badinput_harness import assert_refused
 
 from synflair.nifti import save
 from synflair.physics import MDME_PAPER
-from synflair.quantify.cli import output_paths
+from synflair.quantify.api import output_paths
 
 TE = [t / 1000 for t in MDME_PAPER.volume_te]  # s
 TD = [t / 1000 for t in MDME_PAPER.volume_td]  # s

@@ -10,8 +10,8 @@ from scipy import ndimage
 from synflair.errors import SynflairError
 from synflair.nifti import save
 from synflair.physics import MDME_PAPER
+from synflair.quantify.api import quantify_file
 from synflair.quantify.b1 import b1_field, smooth_b1
-from synflair.quantify.cli import quantify_file
 from synflair.quantify.model import FitSettings, MDMEModel
 
 SMOOTH = FitSettings(pd_reference=1.0, b1_smoothing_mm=10.0)
@@ -189,7 +189,7 @@ def test_quantify_records_the_extrapolated_voxels(tmp_path, caplog):
         "ImageComponent": "magnitude",
     }
     (tmp_path / "far_mdme.json").write_text(json.dumps(seconds))
-    with caplog.at_level(logging.INFO, logger="synflair.quantify.cli"):
+    with caplog.at_level(logging.INFO, logger="synflair.quantify.api"):
         quantify_file(path, tmp_path / "out")
     (line,) = [r.getMessage() for r in caplog.records if "B1 extrapolated" in r.getMessage()]
     count, valid = map(int, re.search(r"in (\d+) of (\d+) valid voxels", line).groups())

@@ -7,7 +7,7 @@ import pytest
 from synflair.cli import main
 from synflair.errors import SynflairError
 from synflair.physics import MDME_PAPER, InversionRecoveryProtocol
-from synflair.quantify.cli import OUTPUTS, QuantifyOptions, default_prefix, quantify_file
+from synflair.quantify.api import OUTPUTS, QuantifyOptions, default_prefix, quantify_file
 from synflair.quantify.synthetic import synthetic_flair
 
 AFFINE = np.array([[-2.0, 0, 0, 90], [0, 2.0, 0, -120], [0, 0, 5.0, -10], [0, 0, 0, 1]])

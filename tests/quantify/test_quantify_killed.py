@@ -16,7 +16,7 @@ from test_quantify_cli import AFFINE, FILES, sidecar
 KILLED = textwrap.dedent(
     """
     import os, signal, sys
-    import synflair.quantify.cli as q
+    import synflair.quantify.api as q
     from synflair.cli import main
     real_save, calls = q.save, []
     def dying_save(*args, **kwargs):

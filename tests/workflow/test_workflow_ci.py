@@ -149,7 +149,7 @@ def test_changed_csf_threshold_reruns_the_target_and_what_follows(run):
     result = snakemake(run, "-n", "--configfile", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     counts = job_counts(result.stdout)
-    assert counts["quantify_csf_suppress"] == N_SUBJECTS - N_TEST
+    assert counts["preprocess_csf_suppress"] == N_SUBJECTS - N_TEST
     assert counts["train_stage"] == 2
     assert counts["infer_dl_flair"] == 2 * N_TEST
     assert counts["lesions_segment"] == 2 * N_TEST  # DL and stage-1 maps only

@@ -43,7 +43,7 @@ def test_dry_run_plans_every_stage(workflow_dir, configfile, n_subjects, n_test)
     assert counts["phantom_subject"] == n_subjects
     assert counts["convert_mdme"] == counts["convert_flair"] == n_subjects
     assert counts["quantify_maps"] == counts["register_flair"] == n_subjects
-    assert counts["quantify_csf_suppress"] == n_train
+    assert counts["preprocess_csf_suppress"] == n_train
     assert counts["train_stage"] == 2 and counts["train_manifest"] == 1
     assert counts["infer_dl_flair"] == 2 * n_test
     assert counts["segment_tissues"] == n_subjects

@@ -1,5 +1,5 @@
-# Open quantification (T1, T2, PD, B1) -> synthetic FLAIR, synthetic T1w, intracranial mask;
-# then the paper's CSF suppression of the synthetic FLAIR (the stage-1 training target).
+# Open quantification (T1, T2, PD, B1) -> synthetic FLAIR, synthetic T1w, intracranial mask
+# (the CSF suppression of the synthetic FLAIR is preprocess.smk).
 
 QUANT = config["quantification"]
 
@@ -47,28 +47,4 @@ rule quantify_maps:
         "--flair-tr {params.flair_tr:q} --flair-te {params.flair_te:q} "
         "--flair-ti {params.flair_ti:q} "
         "--t1w-tr {params.t1w_tr:q} --t1w-te {params.t1w_te:q} --threads {threads} "
-        "> {log:q} 2>&1"
-
-
-rule quantify_csf_suppress:
-    input:
-        flair=synthetic("flair"),
-        mdme=res("nifti", "{subject}", "mdme.nii.gz"),
-    output:
-        target=res("preprocess", "{subject}", "desc-csfsuppressed_FLAIR.nii.gz"),
-        mask=res("preprocess", "{subject}", "desc-csfsuppressed_mask.nii.gz"),
-    log:
-        "logs/preprocess/sub-{subject}.log",
-    conda:
-        "../../envs/quantify.yaml"
-    params:
-        ir_index=config["preprocess"]["ir_index"],
-        t2_index=config["preprocess"]["t2_index"],
-        ir_threshold=config["preprocess"]["ir_threshold"],
-        t2_threshold=config["preprocess"]["t2_threshold"],
-    shell:
-        "python -m synflair preprocess --flair {input.flair:q} --mdme {input.mdme:q} "
-        "--out {output.target:q} --mask-out {output.mask:q} "
-        "--ir-index {params.ir_index:q} --t2-index {params.t2_index:q} "
-        "--ir-threshold {params.ir_threshold:q} --t2-threshold {params.t2_threshold:q} "
         "> {log:q} 2>&1"
