@@ -166,3 +166,19 @@ def test_cli_errors(files, tmp_path, capsys):
     assert main([*base, "--flair", str(paths["flair"]), "--ir-index", "3", "3"]) == 2
     assert "ir_index" in capsys.readouterr().err
     assert not (tmp_path / "x.nii.gz").exists()
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml", "ci.yaml"])
+def test_config_thresholds_are_the_one_default(name):
+    """The configs write the paper's thresholds; the value is defined once in synflair."""
+    from pathlib import Path
+
+    import yaml
+
+    from synflair.preprocess import IR_THRESHOLD, T2_THRESHOLD
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config" / name).read_text())
+    assert (IR_THRESHOLD, T2_THRESHOLD) == (0.3, 0.7)  # the paper's "> 0.3", "> 0.7"
+    assert config["preprocess"]["ir_threshold"] == IR_THRESHOLD
+    assert config["preprocess"]["t2_threshold"] == T2_THRESHOLD
+    assert CSFSuppression().ir_threshold == IR_THRESHOLD

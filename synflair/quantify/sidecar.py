@@ -6,6 +6,8 @@ to it (docs/design.md, Conventions)::
     {"EchoTime": [8 x s], "SaturationDelayTime": [8 x s], "RepetitionTime": s,
      "FlipAngle": deg, "SaturationFlipAngle": deg, "ImageComponent": "magnitude" | "real"}
 
+The file's name (:func:`~synflair.io.sidecar.sidecar_path`) and its writer
+(:func:`~synflair.io.sidecar.write_mdme_sidecar`) are :mod:`synflair.io.sidecar`'s.
 Times are in seconds (BIDS style) and are converted to milliseconds here. The
 volumes must form a full echo-time x saturation-delay grid in delay-major order
 ``[TD1 TE1, TD1 TE2, TD2 TE1, ..., TDn TEm]``: the delay is constant over each
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from synflair.errors import SynflairError
 from synflair.io.plausibility import check_mdme_acquisition
+from synflair.io.sidecar import sidecar_path
 from synflair.physics import MDMEProtocol
 
 __all__ = ["COMPONENTS", "MDMESidecar", "protocol_from_sidecar", "read_sidecar", "sidecar_path"]
@@ -47,16 +50,6 @@ class MDMESidecar:
     path: Path
     protocol: MDMEProtocol
     component: str
-
-
-def sidecar_path(nifti_path: str | os.PathLike) -> Path:
-    """The sidecar of a NIfTI file: ``x.nii.gz`` or ``x.nii`` -> ``x.json``."""
-    path = Path(nifti_path)
-    name = path.name
-    for suffix in (".nii.gz", ".nii"):
-        if name.endswith(suffix):
-            return path.with_name(name[: -len(suffix)] + ".json")
-    raise SynflairError(f"{path}: expected a .nii or .nii.gz file name")
 
 
 def _number(path: Path, key: str, value, *, unit: str) -> float:
