@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
-import yaml
-
+from synflair.errors import SynflairError
 from synflair.physics import MDME_PAPER
+from synflair.train.config import load_config
 
 PACKAGES = ("synflair", "torch", "numpy", "nibabel", "pydicom", "antspyx", "nipype", "snakemake")
 
@@ -23,22 +23,18 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _training_summary(config: dict) -> str:
-    preset = Path(config["training"]["preset"])
+def _training_summary(training: dict) -> str:
+    """The preset's name, each stage's iterations (``training.iterations`` overrides) and seed."""
+    preset = Path(training["preset"])
     try:
-        settings = yaml.safe_load(preset.read_text())
-    except OSError:
+        settings = load_config(preset)
+    except SynflairError:
         return f"training preset {preset}"
-    iterations = config["training"].get("iterations")
+    iterations = training.get("iterations")
     parts = [f"training preset {preset.name}"]
-    for stage in ("stage1", "stage2"):
-        block = settings.get(stage, {}) if isinstance(settings, dict) else {}
-        count = iterations or block.get("iterations")
-        if count:
-            parts.append(f"{stage.replace('stage', 'stage ')}: {count} iterations")
-    for key in ("batch_size", "patch_size", "seed"):
-        if isinstance(settings, dict) and key in settings:
-            parts.append(f"{key.replace('_', ' ')} {settings[key]}")
+    for stage in (1, 2):
+        parts.append(f"stage {stage}: {iterations or settings.stage(stage).iterations} iterations")
+    parts.append(f"seed {settings.seed}")
     return ", ".join(parts)
 
 
@@ -88,7 +84,7 @@ def methods_paragraph(
         f"stage-1 target was CSF-suppressed (images {pre['ir_index']} and {pre['t2_index']}, "
         f"thresholds {pre['ir_threshold']:g} / {pre['t2_threshold']:g}). The pixel-wise generator "
         "and multi-resolution discriminator were trained in two stages "
-        f"({_training_summary(config)}"
+        f"({_training_summary(config['training'])}"
         f", device {config['training']['device']}). Conventional FLAIR was registered to synthetic "
         f"FLAIR ({reg['backend']} backend, {reg['dof']} dof); "
         f"the {_segmentation_input(seg)} was segmented into GM, WM and CSF inside the "
