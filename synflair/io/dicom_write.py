@@ -286,36 +286,13 @@ def write_mdme_dicom(
         The files, in InstanceNumber order: slice-major, then volume, then
         real before imaginary; ``nz * n_volumes * 2`` of them.
     """
-    signal = np.asarray(signal)
-    if not isinstance(protocol, MDMEProtocol):
-        raise ValueError(f"protocol must be an MDMEProtocol, not {protocol!r}")
-    if not isinstance(patient, PatientInfo):
-        raise ValueError(f"patient must be a PatientInfo, not {patient!r}")
-    if signal.ndim != 4 or signal.shape[3] != protocol.n_volumes:
-        raise ValueError(
-            f"signal must have shape (nx, ny, nz, {protocol.n_volumes}), not {signal.shape}"
-        )
-    if not np.all(np.isfinite(signal)):
-        raise ValueError("signal must be finite (no NaN or inf)")
+    signal = _check_mdme_signal(signal, protocol, patient)
     affine = _check_affine(affine)
     slice_thickness = _check_positive("slice_thickness", slice_thickness)
-    nx, ny, nz, n_volumes = signal.shape
-    parts = {"real": np.real(signal), "imaginary": np.imag(signal)}
-    max_abs = max(float(np.max(np.abs(p))) for p in parts.values())
-    slope = _slope(max_abs, 32767)
-    # stored[component][k, v] is the (rows, columns) pixel array of slice k, volume v
-    stored = {
-        name: np.ascontiguousarray(
-            np.clip(np.rint(part / slope), -32767, 32767).astype("<i2").transpose(2, 3, 1, 0)
-        )
-        for name, part in parts.items()
-    }
-    study_uid, frame_uid, series_uid = _series_uids(
-        uid_seed, "mdme", series_number, series_description, None, None
-    )
-    orientation, spacing, step = orientation_of(affine)
-    normal = slice_normal(orientation)
-    positions = slice_positions(affine, nz)
+    nz, n_volumes = signal.shape[2:]
+    stored, slope = _stored_components(signal)
+    uids = _series_uids(uid_seed, "mdme", series_number, series_description, None, None)
+    grid = _SliceGrid.of(affine, nz, slice_thickness)
     te, td = protocol.volume_te, protocol.volume_td
     echo_number = np.tile(np.arange(1, len(protocol.te) + 1), len(protocol.td))
 
@@ -327,18 +304,12 @@ def write_mdme_dicom(
         for v in range(n_volumes):
             for component in ("real", "imaginary"):
                 instance += 1
-                ds = _base_dataset(
-                    patient=patient,
-                    study_uid=study_uid,
-                    frame_uid=frame_uid,
-                    series_uid=series_uid,
-                    series_number=series_number,
-                )
-                ds.SOPInstanceUID = _uid(uid_seed, "mdme", series_uid, k, v, component)
-                ds.ImageType = ["ORIGINAL", "PRIMARY", _IMAGE_TYPE_WORD[component]]
-                ds.SeriesDescription = series_description
-                ds.InstanceNumber = instance
-                ds.AcquisitionNumber = 1
+                ds = _image_dataset(
+                    patient, uids, series_number, series_description, grid, k,
+                    sop_uid=_uid(uid_seed, "mdme", uids[2], k, v, component),
+                    instance=instance, component=component,
+                    pixels=stored[component][k, v], slope=slope, signed=True,
+                )  # fmt: skip
                 ds.ScanningSequence = "SE"
                 ds.SequenceVariant = ["SK", "SP"]
                 ds.ScanOptions = "SAT"
@@ -347,19 +318,103 @@ def write_mdme_dicom(
                 ds.EchoNumbers = int(echo_number[v])
                 ds.TriggerTime = _ds(td[v])
                 ds.FlipAngle = _ds(protocol.exc_angle)
-                _geometry(ds, positions[k], orientation, spacing, slice_thickness, step, normal)
-                ds.Rows, ds.Columns = ny, nx
-                ds.PixelRepresentation = 1
-                ds.RescaleIntercept = "0"
-                ds.RescaleSlope = _ds(slope)
-                ds.RescaleType = "US"
-                block = ds.private_block(0x0043, GE_PRIVATE_CREATOR, create=True)
-                block.add_new(0x2F, "SS", COMPONENT_CODES[component])
-                ds.PixelData = stored[component][k, v].tobytes()
                 path = out_dir / _file_name(series_number, instance)
                 _write(ds, path)
                 paths.append(path)
     return paths
+
+
+def _check_mdme_signal(signal, protocol: MDMEProtocol, patient: PatientInfo) -> np.ndarray:
+    """The complex MDME signal as an array, after checking it, the protocol and the patient."""
+    signal = np.asarray(signal)
+    if not isinstance(protocol, MDMEProtocol):
+        raise ValueError(f"protocol must be an MDMEProtocol, not {protocol!r}")
+    if not isinstance(patient, PatientInfo):
+        raise ValueError(f"patient must be a PatientInfo, not {patient!r}")
+    if signal.ndim != 4 or signal.shape[3] != protocol.n_volumes:
+        raise ValueError(
+            f"signal must have shape (nx, ny, nz, {protocol.n_volumes}), not {signal.shape}"
+        )
+    if not np.all(np.isfinite(signal)):
+        raise ValueError("signal must be finite (no NaN or inf)")
+    return signal
+
+
+def _stored_components(signal: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
+    """Signed 16-bit real and imaginary parts with one rescale slope for both.
+
+    ``stored[component][k, v]`` is the (rows, columns) pixel array of slice k, volume v.
+    """
+    parts = {"real": np.real(signal), "imaginary": np.imag(signal)}
+    max_abs = max(float(np.max(np.abs(p))) for p in parts.values())
+    slope = _slope(max_abs, 32767)
+    stored = {
+        name: np.ascontiguousarray(
+            np.clip(np.rint(part / slope), -32767, 32767).astype("<i2").transpose(2, 3, 1, 0)
+        )
+        for name, part in parts.items()
+    }
+    return stored, slope
+
+
+@dataclass(frozen=True)
+class _SliceGrid:
+    """The per-slice geometry of a series: orientation, spacing, positions."""
+
+    orientation: tuple
+    spacing: tuple
+    step: float
+    normal: np.ndarray
+    positions: np.ndarray
+    thickness: float
+
+    @classmethod
+    def of(cls, affine: np.ndarray, nz: int, thickness: float) -> _SliceGrid:
+        orientation, spacing, step = orientation_of(affine)
+        return cls(orientation, spacing, step, slice_normal(orientation),
+                   slice_positions(affine, nz), thickness)  # fmt: skip
+
+
+def _image_dataset(
+    patient: PatientInfo,
+    uids: tuple[str, str, str],
+    series_number: int,
+    series_description: str,
+    grid: _SliceGrid,
+    k: int,
+    *,
+    sop_uid: str,
+    instance: int,
+    component: str,
+    pixels: np.ndarray,
+    slope: float,
+    signed: bool,
+) -> Dataset:
+    """One image of slice ``k``: identity, geometry, pixels; the sequence is the caller's."""
+    study_uid, frame_uid, series_uid = uids
+    ds = _base_dataset(
+        patient=patient,
+        study_uid=study_uid,
+        frame_uid=frame_uid,
+        series_uid=series_uid,
+        series_number=series_number,
+    )
+    ds.SOPInstanceUID = sop_uid
+    ds.ImageType = ["ORIGINAL", "PRIMARY", _IMAGE_TYPE_WORD[component]]
+    ds.SeriesDescription = series_description
+    ds.InstanceNumber = instance
+    ds.AcquisitionNumber = 1
+    _geometry(ds, grid.positions[k], grid.orientation, grid.spacing, grid.thickness, grid.step,
+              grid.normal)  # fmt: skip
+    ds.Rows, ds.Columns = pixels.shape
+    ds.PixelRepresentation = 1 if signed else 0
+    ds.RescaleIntercept = "0"
+    ds.RescaleSlope = _ds(slope)
+    ds.RescaleType = "US"
+    block = ds.private_block(0x0043, GE_PRIVATE_CREATOR, create=True)
+    block.add_new(0x2F, "SS", COMPONENT_CODES[component])
+    ds.PixelData = pixels.tobytes()
+    return ds
 
 
 def write_magnitude_dicom(
@@ -424,47 +479,30 @@ def write_magnitude_dicom(
     te = _check_positive("te", te)
     if ti is not None:
         ti = _check_positive("ti", ti)
-    nx, ny, nz = volume.shape
+    nz = volume.shape[2]
     slope = _slope(float(volume.max()), 65535)
     stored = np.clip(np.rint(volume / slope), 0, 65535).astype("<u2")
-    study_uid, frame_uid, series_uid = _series_uids(
+    uids = _series_uids(
         uid_seed, "magnitude", series_number, series_description, study_uid, frame_of_reference_uid
     )
-    orientation, spacing, step = orientation_of(affine)
-    normal = slice_normal(orientation)
-    positions = slice_positions(affine, nz)
+    grid = _SliceGrid.of(affine, nz, slice_thickness)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for k in range(nz):
-        ds = _base_dataset(
-            patient=patient,
-            study_uid=study_uid,
-            frame_uid=frame_uid,
-            series_uid=series_uid,
-            series_number=series_number,
-        )
-        ds.SOPInstanceUID = _uid(uid_seed, "magnitude", series_uid, k)
-        ds.ImageType = ["ORIGINAL", "PRIMARY", "M"]
-        ds.SeriesDescription = series_description
-        ds.InstanceNumber = k + 1
-        ds.AcquisitionNumber = 1
+        ds = _image_dataset(
+            patient, uids, series_number, series_description, grid, k,
+            sop_uid=_uid(uid_seed, "magnitude", uids[2], k), instance=k + 1,
+            component="magnitude", pixels=np.ascontiguousarray(stored[:, :, k].T), slope=slope,
+            signed=False,
+        )  # fmt: skip
         ds.ScanningSequence = ["SE", "IR"] if ti is not None else "SE"
         ds.SequenceVariant = "NONE"
         ds.RepetitionTime = _ds(tr)
         ds.EchoTime = _ds(te)
         if ti is not None:
             ds.InversionTime = _ds(ti)
-        _geometry(ds, positions[k], orientation, spacing, slice_thickness, step, normal)
-        ds.Rows, ds.Columns = ny, nx
-        ds.PixelRepresentation = 0
-        ds.RescaleIntercept = "0"
-        ds.RescaleSlope = _ds(slope)
-        ds.RescaleType = "US"
-        block = ds.private_block(0x0043, GE_PRIVATE_CREATOR, create=True)
-        block.add_new(0x2F, "SS", COMPONENT_CODES["magnitude"])
-        ds.PixelData = np.ascontiguousarray(stored[:, :, k].T).tobytes()
         path = out_dir / _file_name(series_number, k + 1)
         _write(ds, path)
         paths.append(path)
