@@ -7,7 +7,7 @@ tissue    T1     T2     PD    source
 ========  =====  =====  ====  ================================================
 WM        832    80     0.68  Wansapura et al. JMRI 1999;9:531 (T1, T2 at 3 T);
                               PD: Warntjes et al. MRM 2008;60:320
-GM        1331   100    0.79  Wansapura 1999 (T1); T2 and PD: DESIGN.md table
+GM        1331   100    0.79  Wansapura 1999 (T1); T2 and PD: docs/phantom.md ranges
 CSF       4400   1500   1.00  3 T reports of ~4.1-4.5 s (Lu et al. JMRI
                               2005;22:13; Rooney et al. MRM 2007;57:308);
                               the conventional FLAIR (TI 2472 / TR 9000)
@@ -18,7 +18,7 @@ lesion    1600   190    0.85  the *abnormal* pool of lesion tissue, calibrated
                               and, in black holes, free water
                               (:mod:`synflair.phantom.lesions`), a lesion fits
                               to a median T1 of about 1300 ms, within the
-                              DESIGN.md table's 1100-1500 / 100-200 / 0.75-0.90
+                              docs/phantom.md ranges 1100-1500 / 100-200 / 0.75-0.90
 fat       382    68     0.90  de Bazelaire et al. Radiology 2004;230:652
                               (subcutaneous fat, 3 T)
 muscle    1412   50     0.70  de Bazelaire 2004 (skeletal muscle, 3 T);

@@ -25,7 +25,7 @@ from scipy import ndimage
 from synflair.physics import CONVENTIONAL_FLAIR
 
 DATA = Path(nilearn.__file__).parent / "datasets" / "data"
-# (T1 ms, T2 ms, PD) at 3 T; see DESIGN.md "Physics".
+# (T1 ms, T2 ms, PD) at 3 T; see docs/design.md "Physics" and docs/phantom.md.
 TISSUE = {"GM": (1330.0, 100.0, 0.79), "WM": (830.0, 75.0, 0.67), "CSF": (4000.0, 1500.0, 1.0)}
 VOXEL = (2.0, 2.0, 5.0)  # mm: in-plane 2 mm; 4 mm slice + 1 mm gap
 

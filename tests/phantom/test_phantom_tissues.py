@@ -21,7 +21,7 @@ def test_reference_values_follow_the_design_table():
     assert REFERENCE["GM"].t1 == pytest.approx(1330, rel=0.02)
     assert 4000 <= REFERENCE["CSF"].t1 <= 4500 and REFERENCE["CSF"].pd == 1.0
     # The abnormal pool of lesion tissue: T1-hypointense (longer T1 than GM) and T2-long;
-    # mixed with normal-appearing WM it fits to the DESIGN.md lesion range (docs/phantom.md).
+    # mixed with normal-appearing WM it fits to the starting MS-lesion range of docs/phantom.md.
     assert REFERENCE["GM"].t1 < REFERENCE["lesion"].t1 <= 2000
     assert 100 <= REFERENCE["lesion"].t2 <= 200 and 0.75 <= REFERENCE["lesion"].pd <= 0.9
     assert REFERENCE["WM"].pd < REFERENCE["GM"].pd < REFERENCE["CSF"].pd
