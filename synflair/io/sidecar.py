@@ -1,4 +1,6 @@
-"""The JSON sidecar of an MDME NIfTI (docs/design.md, "MDME NIfTI").
+"""The JSON sidecar of an MDME NIfTI (docs/design.md, "MDME NIfTI"): class, reader and writer.
+
+The converter writes it, and NIfTI inputs and quantification read it, through this module.
 
 ``sub-01_mdme.nii.gz`` has the sidecar ``sub-01_mdme.json``::
 
@@ -20,6 +22,7 @@ the rest of synflair. Volumes are in delay-major order
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,66 +158,147 @@ class MDMESidecar:
         }
 
     @classmethod
-    def from_json(cls, meta: dict, *, name: str = "sidecar") -> MDMESidecar:
-        """Parse a JSON object (times in seconds); ``name`` is used in errors."""
-        required = (
-            "EchoTime",
-            "SaturationDelayTime",
-            "RepetitionTime",
-            "FlipAngle",
-            "SaturationFlipAngle",
-            "ImageComponent",
-        )
+    def from_json(
+        cls,
+        meta: dict,
+        *,
+        name: str = "sidecar",
+        n_volumes: int | None = None,
+        image: str | os.PathLike | None = None,
+    ) -> MDMESidecar:
+        """Parse and check a JSON object (times in seconds).
+
+        Parameters
+        ----------
+        meta : dict
+            The parsed JSON.
+        name : str
+            The file, named in errors.
+        n_volumes : int, optional
+            Number of volumes of the image; the lists must have this length.
+        image : path-like, optional
+            The image, named in the message of a length mismatch.
+
+        Raises
+        ------
+        SynflairError
+            Naming the file and the key that is missing or wrong: types, list
+            lengths, physical plausibility (:mod:`synflair.io.plausibility`), the
+            image component, and the full TE x TD grid in delay-major order.
+        """
         if not isinstance(meta, dict):
             raise SynflairError(f"{name}: expected a JSON object, not {type(meta).__name__}")
-        missing = [key for key in required if key not in meta]
+        missing = [key for key in _REQUIRED if key not in meta]
         if missing:
-            raise SynflairError(f"{name}: missing key(s) {missing}; expected all of {required}")
-
-        def ms(value, key):
-            try:
-                return round(float(value) * 1000.0, 6)
-            except (TypeError, ValueError) as error:
-                raise SynflairError(f"{name}: {key} must hold numbers, not {value!r}") from error
-
-        def ms_list(key):
-            values = meta[key]
-            if not isinstance(values, list):
-                raise SynflairError(f"{name}: {key} must be a list, not {values!r}")
-            return tuple(ms(v, key) for v in values)
-
-        try:
-            sidecar = cls(
-                echo_time=ms_list("EchoTime"),
-                saturation_delay=ms_list("SaturationDelayTime"),
-                repetition_time=ms(meta["RepetitionTime"], "RepetitionTime"),
-                flip_angle=meta["FlipAngle"],
-                saturation_flip_angle=meta["SaturationFlipAngle"],
-                image_component=meta["ImageComponent"],
-                extra={k: v for k, v in meta.items() if k not in required},
+            raise SynflairError(
+                f"{name}: missing key(s) {', '.join(missing)}; expected all of {_REQUIRED}"
             )
-        except (TypeError, ValueError) as error:
-            if isinstance(error, SynflairError):
-                raise
-            raise SynflairError(f"{name}: {error}") from error
+        te = _seconds_list(name, meta, "EchoTime", n_volumes, image)
+        td = _seconds_list(name, meta, "SaturationDelayTime", n_volumes, image)
+        if len(te) != len(td):
+            raise SynflairError(
+                f"{name}: EchoTime has {len(te)} entries but SaturationDelayTime has {len(td)}"
+            )
+        tr = _number(name, "RepetitionTime", meta["RepetitionTime"], unit="s")
+        exc = _number(name, "FlipAngle", meta["FlipAngle"], unit="degrees")
+        sat = _number(name, "SaturationFlipAngle", meta["SaturationFlipAngle"], unit="degrees")
         refocusing = meta.get("RefocusingFlipAngle")
         if refocusing is not None:
-            try:
-                refocusing = float(refocusing)
-            except (TypeError, ValueError) as error:
-                raise SynflairError(
-                    f"{name}: RefocusingFlipAngle must be a number of degrees, not {refocusing!r}"
-                ) from error
+            refocusing = _number(name, "RefocusingFlipAngle", refocusing, unit="degrees")
         check_mdme_acquisition(
             name,
-            echo_time=sidecar.echo_time,
-            saturation_delay=sidecar.saturation_delay,
-            repetition_time=sidecar.repetition_time,
-            flip_angle=sidecar.flip_angle,
-            saturation_flip_angle=sidecar.saturation_flip_angle,
+            echo_time=[1000.0 * t for t in te],
+            saturation_delay=[1000.0 * t for t in td],
+            repetition_time=1000.0 * tr,
+            flip_angle=exc,
+            saturation_flip_angle=sat,
             refocusing_flip_angle=refocusing,
         )
-        return sidecar
+        component = meta["ImageComponent"]
+        if component not in IMAGE_COMPONENTS:
+            raise SynflairError(
+                f"{name}: ImageComponent must be one of {IMAGE_COMPONENTS}, not {component!r}"
+            )
+        _check_delay_major_grid(name, te, td)
+        try:
+            return cls(
+                echo_time=tuple(_ms(t) for t in te),
+                saturation_delay=tuple(_ms(t) for t in td),
+                repetition_time=_ms(tr),
+                flip_angle=exc,
+                saturation_flip_angle=sat,
+                image_component=component,
+                extra={k: v for k, v in meta.items() if k not in _REQUIRED},
+            )
+        except ValueError as error:
+            raise SynflairError(f"{name}: {error}") from error
+
+
+#: The keys every MDME sidecar has.
+_REQUIRED = (
+    "EchoTime",
+    "SaturationDelayTime",
+    "RepetitionTime",
+    "FlipAngle",
+    "SaturationFlipAngle",
+    "ImageComponent",
+)
+
+
+def _ms(seconds: float) -> float:
+    """Seconds to milliseconds, rounded to 1e-6 ms (no float residue: 0.0169 s -> 16.9)."""
+    return round(float(seconds) * 1000.0, 6)
+
+
+def _number(name: str, key: str, value, *, unit: str) -> float:
+    """A finite JSON number; its range is checked by :mod:`synflair.io.plausibility`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SynflairError(f"{name}: {key} must be a number ({unit}), not {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise SynflairError(f"{name}: {key} must be a finite number ({unit}), not {value!r}")
+    return value
+
+
+def _seconds_list(
+    name: str, meta: dict, key: str, n_volumes: int | None, image: str | os.PathLike | None
+) -> list[float]:
+    value = meta[key]
+    if not isinstance(value, list) or not value:
+        raise SynflairError(f"{name}: {key} must be a non-empty list of times in s, not {value!r}")
+    times = [_number(name, key, v, unit="s") for v in value]
+    if n_volumes is not None and len(times) != n_volumes:
+        raise SynflairError(
+            f"{name}: {key} has {len(times)} entries but the image has {n_volumes} volumes "
+            f"(4th dimension{'' if image is None else f' of {image}'}); expected one per volume"
+        )
+    return times
+
+
+def _check_delay_major_grid(name: str, te: list[float], td: list[float]) -> None:
+    """The volumes form a full TE x TD grid in delay-major order, with distinct delays (s)."""
+    n_te = 1  # the first block of equal delays gives the number of echoes
+    while n_te < len(td) and td[n_te] == td[0]:
+        n_te += 1
+    echoes = te[:n_te]
+    if len(set(echoes)) != n_te or len(td) % n_te:
+        raise SynflairError(
+            f"{name}: EchoTime {te} / SaturationDelayTime {td} do not form a full TE x TD grid in "
+            "delay-major order [TD1 TE1, TD1 TE2, TD2 TE1, ...]"
+        )
+    delays = td[::n_te]
+    for v in range(len(td)):
+        if td[v] != delays[v // n_te] or te[v] != echoes[v % n_te]:
+            raise SynflairError(
+                f"{name}: volume {v + 1} has EchoTime {te[v]} s, SaturationDelayTime {td[v]} s; "
+                f"expected a full TE x TD grid in delay-major order (echo times {echoes} s "
+                "repeated for each delay)"
+            )
+    if len(set(delays)) != len(delays):
+        raise SynflairError(
+            f"{name}: SaturationDelayTime repeats a delay across blocks ({delays} s); "
+            "expected distinct delays in delay-major order"
+        )
 
 
 def write_mdme_sidecar(path: str | os.PathLike, sidecar: MDMESidecar) -> Path:
@@ -228,7 +312,7 @@ def read_mdme_sidecar(
     n_volumes: int | None = None,
     image: str | os.PathLike | None = None,
 ) -> MDMESidecar:
-    """Read and check an MDME sidecar.
+    """Read and check an MDME sidecar (the one reader: conversion, NIfTI inputs, quantification).
 
     Parameters
     ----------
@@ -238,19 +322,18 @@ def read_mdme_sidecar(
         Number of volumes of the NIfTI it belongs to; a mismatch is an error.
     image : path-like, optional
         That NIfTI, named in messages.
+
+    Raises
+    ------
+    SynflairError
+        Naming the file: missing, unreadable, or any check of :meth:`MDMESidecar.from_json`.
     """
     path = Path(path)
+    of = "" if image is None else f" of {image}"
     if not path.is_file():
-        raise SynflairError(f"{path}: no such file (expected the MDME JSON sidecar)")
+        raise SynflairError(f"{path}: no such file (expected the MDME JSON sidecar{of})")
     try:
         meta = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SynflairError(f"{path}: not a readable JSON file ({error})") from error
-    sidecar = MDMESidecar.from_json(meta, name=str(path))
-    if n_volumes is not None and sidecar.n_volumes != n_volumes:
-        raise SynflairError(
-            f"{path}: EchoTime/SaturationDelayTime list {sidecar.n_volumes} volumes but the "
-            f"image has {n_volumes} (4th dimension{'' if image is None else f' of {image}'}); "
-            "expected one value per volume"
-        )
-    return sidecar
+    return MDMESidecar.from_json(meta, name=str(path), n_volumes=n_volumes, image=image)

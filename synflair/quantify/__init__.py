@@ -4,9 +4,9 @@ Modules: :mod:`~synflair.quantify.model` (``MDMEModel`` / ``MDMEFit``),
 :mod:`~synflair.quantify.solver` (the vectorized per-voxel solver),
 :mod:`~synflair.quantify.precision` (Cramér-Rao bounds),
 :mod:`~synflair.quantify.synthetic` (synthetic FLAIR and T1w),
-:mod:`~synflair.quantify.mask` (intracranial mask), :mod:`~synflair.quantify.sidecar`
-(the MDME JSON sidecar), :mod:`~synflair.quantify.api` (the file-level
-:func:`~synflair.quantify.api.quantify_file`) and :mod:`~synflair.quantify.cli`
+:mod:`~synflair.quantify.mask` (intracranial mask), :mod:`~synflair.quantify.api` (the
+file-level :func:`~synflair.quantify.api.quantify_file`, reading the MDME JSON sidecar with
+:func:`synflair.io.sidecar.read_mdme_sidecar`) and :mod:`~synflair.quantify.cli`
 (``synflair quantify``).
 """
 

@@ -36,6 +36,7 @@ import numpy as np
 from synflair.atomic import atomic_outputs
 from synflair.bids import map_sidecar
 from synflair.errors import SynflairError
+from synflair.io.sidecar import read_mdme_sidecar, sidecar_path
 from synflair.nifti import load_data, save
 from synflair.physics import (
     SYNTHETIC_FLAIR,
@@ -45,7 +46,6 @@ from synflair.physics import (
 )
 from synflair.quantify.mask import MaskSettings, intracranial_mask
 from synflair.quantify.model import FitSettings, MDMEFit, MDMEModel
-from synflair.quantify.sidecar import read_sidecar, sidecar_path
 from synflair.quantify.synthetic import synthetic_flair, synthetic_t1w
 
 __all__ = [
@@ -182,11 +182,13 @@ def quantify_file(
 def _fit_file(mdme_path: Path, settings: FitSettings) -> tuple[MDMEFit, nib.Nifti1Image]:
     """Fit the MDME NIfTI with the protocol of its sidecar; the fit and the image."""
     signals, image = load_data(mdme_path, ndim=4)
-    sidecar = read_sidecar(sidecar_path(mdme_path), signals.shape[-1], image=mdme_path)
+    json_path = sidecar_path(mdme_path)
+    sidecar = read_mdme_sidecar(json_path, n_volumes=signals.shape[-1], image=mdme_path)
     try:
-        model = MDMEModel(sidecar.protocol, component=sidecar.component, settings=settings)
+        protocol = sidecar.protocol()
+        model = MDMEModel(protocol, component=sidecar.image_component, settings=settings)
     except ValueError as error:
-        raise SynflairError(f"{sidecar.path}: {error}") from error
+        raise SynflairError(f"{json_path}: {error}") from error
     zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
     try:
         return model.fit(signals, voxel_size=zooms), image

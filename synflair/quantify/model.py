@@ -57,11 +57,11 @@ import numpy as np
 from scipy import ndimage
 
 from synflair.errors import SynflairError
+from synflair.io.sidecar import IMAGE_COMPONENTS as COMPONENTS
 from synflair.physics import MDMEProtocol
 from synflair.progress import Progress
 from synflair.quantify.b1 import b1_field
 from synflair.quantify.settings import FitSettings, available_threads
-from synflair.quantify.sidecar import COMPONENTS
 from synflair.quantify.solver import RecoveryGrid, fit_chunk
 
 __all__ = ["FitSettings", "MDMEFit", "MDMEModel", "available_threads"]

@@ -59,19 +59,22 @@ def test_echo_major_order_is_rejected():
 
 def test_volume_count_mismatch(tmp_path):
     path = write_mdme_sidecar(tmp_path / "x.json", _paper())
-    with pytest.raises(SynflairError, match="list 8 volumes but the image has 6"):
+    with pytest.raises(SynflairError, match="EchoTime has 8 entries but the image has 6 volumes"):
         read_mdme_sidecar(path, n_volumes=6)
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda m: m.pop("SaturationFlipAngle"), r"missing key\(s\) \['SaturationFlipAngle'\]"),
-        (lambda m: m.update(EchoTime=0.0169), "EchoTime must be a list"),
-        (lambda m: m.update(EchoTime=["a"] * 8), "EchoTime must hold numbers"),
-        (lambda m: m.update(EchoTime=[0.0169] * 7), "one value per volume"),
-        (lambda m: m.update(ImageComponent="phase"), "image_component must be one of"),
-        (lambda m: m.update(RepetitionTime=-4), "repetition_time must be a positive"),
+        (lambda m: m.pop("SaturationFlipAngle"), r"missing key\(s\) SaturationFlipAngle;"),
+        (lambda m: m.update(EchoTime=0.0169), "EchoTime must be a non-empty list of times in s"),
+        (lambda m: m.update(EchoTime=["a"] * 8), r"EchoTime must be a number \(s\), not 'a'"),
+        (
+            lambda m: m.update(EchoTime=[0.0169] * 7),
+            "EchoTime has 7 entries but SaturationDelayTime has 8",
+        ),
+        (lambda m: m.update(ImageComponent="phase"), "ImageComponent must be one of"),
+        (lambda m: m.update(RepetitionTime=-4), "RepetitionTime -4 s must be finite"),
     ],
 )
 def test_bad_sidecars_name_the_file_and_key(tmp_path, edit, message):

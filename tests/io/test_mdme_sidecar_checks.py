@@ -3,8 +3,8 @@ import json
 import pytest
 
 from synflair.errors import SynflairError
+from synflair.io.sidecar import MDMESidecar, read_mdme_sidecar, sidecar_path
 from synflair.physics import MDME_PAPER
-from synflair.quantify.sidecar import protocol_from_sidecar, read_sidecar, sidecar_path
 
 
 def paper_sidecar(**changes) -> dict:
@@ -27,9 +27,9 @@ def write(tmp_path, data, name="sub-01_mdme.json"):
 
 
 def test_round_trip_gives_the_papers_protocol(tmp_path):
-    sidecar = read_sidecar(write(tmp_path, paper_sidecar()), n_volumes=8)
-    assert sidecar.component == "magnitude"
-    p = sidecar.protocol
+    sidecar = read_mdme_sidecar(write(tmp_path, paper_sidecar()), n_volumes=8)
+    assert sidecar.image_component == "magnitude"
+    p = sidecar.protocol()
     assert p.te == pytest.approx(MDME_PAPER.te)
     assert p.td == pytest.approx(MDME_PAPER.td)
     assert p.tr == pytest.approx(4000.0)
@@ -40,9 +40,9 @@ def test_real_component_and_other_grid_sizes(tmp_path):
     te = [0.01, 0.08, 0.01, 0.08, 0.01, 0.08]
     td = [0.1, 0.1, 0.5, 0.5, 2.0, 2.0]
     data = paper_sidecar(EchoTime=te, SaturationDelayTime=td, ImageComponent="real")
-    sidecar = read_sidecar(write(tmp_path, data), n_volumes=6)
-    assert sidecar.component == "real"
-    assert sidecar.protocol.td == pytest.approx((100.0, 500.0, 2000.0))
+    sidecar = read_mdme_sidecar(write(tmp_path, data), n_volumes=6)
+    assert sidecar.image_component == "real"
+    assert sidecar.protocol().td == pytest.approx((100.0, 500.0, 2000.0))
 
 
 def test_sidecar_path():
@@ -67,7 +67,7 @@ def test_sidecar_path():
 def test_bad_field_names_the_file_and_key(tmp_path, changes, key):
     path = write(tmp_path, paper_sidecar(**changes))
     with pytest.raises(SynflairError, match=key) as info:
-        read_sidecar(path, n_volumes=8)
+        read_mdme_sidecar(path, n_volumes=8)
     assert str(path) in str(info.value)
 
 
@@ -75,25 +75,25 @@ def test_missing_key(tmp_path):
     data = paper_sidecar()
     del data["RepetitionTime"]
     with pytest.raises(SynflairError, match="RepetitionTime"):
-        read_sidecar(write(tmp_path, data))
+        read_mdme_sidecar(write(tmp_path, data))
 
 
 def test_volume_count_mismatch_names_the_key(tmp_path):
     with pytest.raises(SynflairError, match="EchoTime has 8 entries but the image has 6"):
-        read_sidecar(write(tmp_path, paper_sidecar()), n_volumes=6)
+        read_mdme_sidecar(write(tmp_path, paper_sidecar()), n_volumes=6)
 
 
 def test_echo_major_order_is_rejected(tmp_path):
     te = [0.0169] * 4 + [0.0845] * 4
     td = [0.146, 0.546, 1.879, 3.879] * 2
     with pytest.raises(SynflairError, match="delay-major"):
-        read_sidecar(write(tmp_path, paper_sidecar(EchoTime=te, SaturationDelayTime=td)))
+        read_mdme_sidecar(write(tmp_path, paper_sidecar(EchoTime=te, SaturationDelayTime=td)))
 
 
 def test_incomplete_grid_is_rejected():
     td = [0.146, 0.146, 0.546, 0.546, 0.546, 1.879, 3.879, 3.879]
     with pytest.raises(SynflairError, match="grid"):
-        protocol_from_sidecar(paper_sidecar(SaturationDelayTime=td), "x.json")
+        MDMESidecar.from_json(paper_sidecar(SaturationDelayTime=td), name="x.json")
 
 
 def test_delay_longer_than_tr_is_rejected():
@@ -101,7 +101,7 @@ def test_delay_longer_than_tr_is_rejected():
         SynflairError,
         match=r"x\.json: SaturationDelayTime 3\.879 s is not shorter than RepetitionTime 3 s",
     ):
-        protocol_from_sidecar(paper_sidecar(RepetitionTime=3.0), "x.json")
+        MDMESidecar.from_json(paper_sidecar(RepetitionTime=3.0), name="x.json")
 
 
 def test_times_in_milliseconds_are_named(tmp_path):
@@ -109,24 +109,24 @@ def test_times_in_milliseconds_are_named(tmp_path):
     ms = paper_sidecar(EchoTime=[t * 1000 for t in paper_sidecar()["EchoTime"]])
     path = write(tmp_path, ms)
     with pytest.raises(SynflairError) as info:
-        read_sidecar(path, n_volumes=8)
+        read_mdme_sidecar(path, n_volumes=8)
     assert str(info.value) == (
         f"{path}: EchoTime [16.9, 84.5, 16.9, 84.5, 16.9, 84.5, 16.9, 84.5] looks like "
         "milliseconds; the sidecar uses seconds (expected 1-500 ms, i.e. 0.001-0.5 s)"
     )
     for key, value in (("SaturationDelayTime", [146, 146, 546, 546] * 2), ("RepetitionTime", 4000)):
         with pytest.raises(SynflairError, match=f"{key} .* looks like milliseconds"):
-            protocol_from_sidecar(paper_sidecar(**{key: value}), "x.json")
+            MDMESidecar.from_json(paper_sidecar(**{key: value}), name="x.json")
     with pytest.raises(SynflairError, match=r"FlipAngle 1\.5708 looks like radians"):
-        protocol_from_sidecar(paper_sidecar(FlipAngle=1.5708), "x.json")
+        MDMESidecar.from_json(paper_sidecar(FlipAngle=1.5708), name="x.json")
     with pytest.raises(SynflairError, match="RefocusingFlipAngle 250 degrees is not plausible"):
-        protocol_from_sidecar(paper_sidecar(RefocusingFlipAngle=250), "x.json")
+        MDMESidecar.from_json(paper_sidecar(RefocusingFlipAngle=250), name="x.json")
 
 
 def test_volume_mismatch_names_the_sidecar_and_the_image(tmp_path):
     path = write(tmp_path, paper_sidecar())
     with pytest.raises(SynflairError) as info:
-        read_sidecar(path, n_volumes=6, image=tmp_path / "sub-01_mdme.nii.gz")
+        read_mdme_sidecar(path, n_volumes=6, image=tmp_path / "sub-01_mdme.nii.gz")
     assert str(info.value) == (
         f"{path}: EchoTime has 8 entries but the image has 6 volumes (4th dimension of "
         f"{tmp_path / 'sub-01_mdme.nii.gz'}); expected one per volume"
@@ -135,10 +135,10 @@ def test_volume_mismatch_names_the_sidecar_and_the_image(tmp_path):
 
 def test_unreadable_and_missing_files(tmp_path):
     with pytest.raises(SynflairError, match="no such file"):
-        read_sidecar(tmp_path / "nope.json")
+        read_mdme_sidecar(tmp_path / "nope.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(SynflairError, match=r"bad\.json: not a readable JSON"):
-        read_sidecar(bad)
+        read_mdme_sidecar(bad)
     with pytest.raises(SynflairError, match="JSON object"):
-        protocol_from_sidecar([1, 2], "list.json")
+        MDMESidecar.from_json([1, 2], name="list.json")
