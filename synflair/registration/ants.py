@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from synflair.errors import SynflairError
+from synflair.registration.backend import Estimation
 
 __all__ = [
     "ANTS_INTERPOLATION",
@@ -186,43 +187,26 @@ def _seeded(ants, seed: int):
         config._random_seed = previous
 
 
-def estimate(
-    moving: str | os.PathLike,
-    fixed: str | os.PathLike,
-    *,
-    dof: int,
-    workdir: str | os.PathLike,
-    settings: AntsSettings = AntsSettings(),
-    fixed_mask: str | os.PathLike | None = None,
-) -> np.ndarray:
+def estimate(job: Estimation, settings: AntsSettings = AntsSettings()) -> np.ndarray:
     """Register with ``ants.registration`` and return ``fixed_to_moving_world``.
 
-    Parameters
-    ----------
-    moving, fixed : path-like
-        NIfTI images.
-    dof : {6, 12}
-        ``type_of_transform`` ``"Rigid"`` or ``"Affine"``.
-    workdir : path-like
-        Scratch directory (``outprefix`` of ANTs).
-    settings : AntsSettings
-    fixed_mask : path-like, optional
-        Metric mask on the fixed grid.
+    ``job.dof`` 6 or 12 is ``type_of_transform`` ``"Rigid"`` or ``"Affine"``;
+    ``job.workdir`` is ANTs' ``outprefix``; ``job.fixed_mask`` its metric mask.
     """
     ants = _ants()
-    kind = {6: "Rigid", 12: "Affine"}[dof]
+    kind = {6: "Rigid", 12: "Affine"}[job.dof]
     extra = {}
     if settings.initialization == "identity":
         extra["initial_transform"] = "Identity"
-    if fixed_mask is not None:
-        extra["mask"] = _read(fixed_mask)
+    if job.fixed_mask is not None:
+        extra["mask"] = _read(job.fixed_mask)
     try:
         with _seeded(ants, settings.random_seed) as seed_keyword:
             result = ants.registration(
-                _read(fixed),
-                _read(moving),
+                _read(job.fixed),
+                _read(job.moving),
                 type_of_transform=kind,
-                outprefix=str(Path(workdir) / "ants_"),
+                outprefix=str(Path(job.workdir) / "ants_"),
                 aff_metric=settings.metric,
                 aff_sampling=int(settings.bins),
                 aff_random_sampling_rate=float(settings.sampling_rate),
@@ -233,7 +217,9 @@ def estimate(
                 **extra,
             )
     except Exception as error:  # antspyx raises plain Exception/RuntimeError
-        raise SynflairError(f"ants.registration of {moving} to {fixed} failed: {error}") from error
+        raise SynflairError(
+            f"ants.registration of {job.moving} to {job.fixed} failed: {error}"
+        ) from error
     transform = ants.read_transform(result["fwdtransforms"][0])
     return itk_to_world(transform.parameters, transform.fixed_parameters)
 

@@ -33,7 +33,7 @@ from synflair.nifti import load, load_data, load_mask, save
 from synflair.registration import ants as ants_backend
 from synflair.registration import export
 from synflair.registration import fsl as fsl_backend
-from synflair.registration.backend import resolve_backend
+from synflair.registration.backend import Estimation, resolve_backend
 from synflair.registration.transform import DOFS, WorldTransform
 
 __all__ = ["INTERPOLATIONS", "apply_transform", "choose_interpolation", "register"]
@@ -201,17 +201,47 @@ def register(
     -------
     WorldTransform
     """
+    moving, fixed = Path(moving), Path(fixed)
+    moving_image, fixed_image = _check_inputs(moving, fixed, dof, interpolation, fixed_mask)
+    name, settings = _backend_settings(backend, settings)
+    with tempfile.TemporaryDirectory(prefix="synflair-register-") as work:
+        work = Path(work)
+        job = Estimation(moving, fixed, dof, work, fixed_mask)
+        matrix = _BACKENDS[name].estimate(job, settings)
+        coverage = _coverage(moving_image, fixed_image, matrix)
+        if coverage < min_coverage:
+            raise SynflairError(
+                f"registration of {moving} to {fixed} failed: only {coverage:.0%} of the fixed "
+                f"grid maps into the moving image (expected >= {min_coverage:.0%})"
+            )
+        details = {"moving": moving.name, "fixed": fixed.name, "interpolation": interpolation,
+                   "settings": {k: _jsonable(v) for k, v in vars(settings).items()}}  # fmt: skip
+        result = WorldTransform(matrix, backend=name, dof=dof, details=details)
+        outputs = {"image": out_image, "transform": out_transform, "itk": out_itk,
+                   "flirt": out_flirt}  # fmt: skip
+        _write_outputs(result, matrix, job, interpolation, outputs)
+    log.info("registered %s to %s with %s (%d dof): rotation %.2f deg, translation %s mm",
+             moving.name, fixed.name, name, dof, result.to_json()["rotation_angle_deg"],
+             np.round(matrix[:3, 3], 2).tolist())  # fmt: skip
+    return result
+
+
+def _check_inputs(moving: Path, fixed: Path, dof: int, interpolation: str, fixed_mask):
+    """Check the options and the images (and the mask on the fixed grid); the two images."""
     if dof not in DOFS:
         raise SynflairError(f"dof must be one of {DOFS}, not {dof!r}")
     if interpolation not in ("linear", "spline"):
         raise SynflairError(f"interpolation must be 'linear' or 'spline', not {interpolation!r}")
-    moving, fixed = Path(moving), Path(fixed)
     moving_image = _check_image(moving)
     fixed_image = _check_image(fixed)
     if fixed_mask is not None:
         load_mask(fixed_mask, reference=fixed_image, reference_path=fixed)
+    return moving_image, fixed_image
+
+
+def _backend_settings(backend: str, settings):
+    """The backend that runs (``auto`` resolved) and its settings (default, or checked)."""
     name = resolve_backend(backend, ("flirt",))
-    module = _BACKENDS[name]
     expected = fsl_backend.FlirtSettings if name == "fsl" else ants_backend.AntsSettings
     settings = expected() if settings is None else settings
     if not isinstance(settings, expected):
@@ -219,49 +249,24 @@ def register(
             f"backend {name!r} needs settings of type {expected.__name__}, "
             f"not {type(settings).__name__}"
         )
-    with tempfile.TemporaryDirectory(prefix="synflair-register-") as work:
-        work = Path(work)
-        matrix = module.estimate(
-            moving, fixed, dof=dof, workdir=work, settings=settings, fixed_mask=fixed_mask
-        )
-        coverage = _coverage(moving_image, fixed_image, matrix)
-        if coverage < min_coverage:
-            raise SynflairError(
-                f"registration of {moving} to {fixed} failed: only {coverage:.0%} of the fixed "
-                f"grid maps into the moving image (expected >= {min_coverage:.0%})"
-            )
-        result = WorldTransform(
-            matrix,
-            backend=name,
-            dof=dof,
-            details={
-                "moving": moving.name,
-                "fixed": fixed.name,
-                "interpolation": interpolation,
-                "settings": {k: _jsonable(v) for k, v in vars(settings).items()},
-            },
-        )
-        # Both outputs appear together or not at all.
-        with contextlib.ExitStack() as stack:
-            tmp_image = stack.enter_context(atomic_output(out_image))
-            tmp_transform = stack.enter_context(atomic_output(out_transform))
-            _resample(name, moving, fixed, matrix, tmp_image, interpolation, work)
-            result.write(tmp_transform)
-            if out_itk is not None:
-                export.write_itk(matrix, stack.enter_context(atomic_output(out_itk)))
-            if out_flirt is not None:
-                tmp_flirt = stack.enter_context(atomic_output(out_flirt))
-                export.write_flirt(matrix, moving, fixed, tmp_flirt)
-    log.info(
-        "registered %s to %s with %s (%d dof): rotation %.2f deg, translation %s mm",
-        moving.name,
-        fixed.name,
-        name,
-        dof,
-        result.to_json()["rotation_angle_deg"],
-        np.round(matrix[:3, 3], 2).tolist(),
-    )
-    return result
+    return name, settings
+
+
+def _write_outputs(
+    result: WorldTransform, matrix: np.ndarray, job: Estimation, interpolation: str, outputs: dict
+) -> None:
+    """The resampled image, the transform and the optional exports: all together or none."""
+    name = result.backend
+    with contextlib.ExitStack() as stack:
+        tmp_image = stack.enter_context(atomic_output(outputs["image"]))
+        tmp_transform = stack.enter_context(atomic_output(outputs["transform"]))
+        _resample(name, job.moving, job.fixed, matrix, tmp_image, interpolation, job.workdir)
+        result.write(tmp_transform)
+        if outputs["itk"] is not None:
+            export.write_itk(matrix, stack.enter_context(atomic_output(outputs["itk"])))
+        if outputs["flirt"] is not None:
+            tmp_flirt = stack.enter_context(atomic_output(outputs["flirt"]))
+            export.write_flirt(matrix, job.moving, job.fixed, tmp_flirt)
 
 
 def _jsonable(value):

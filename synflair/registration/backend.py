@@ -13,14 +13,38 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from synflair.errors import SynflairError
 
-__all__ = ["BACKENDS", "fsl_tool", "fsl_version", "require_fsl", "resolve_backend"]
+__all__ = ["BACKENDS", "Estimation", "fsl_tool", "fsl_version", "require_fsl", "resolve_backend"]
 
 #: Accepted values of ``--backend``.
 BACKENDS = ("auto", "fsl", "ants")
+
+
+@dataclass(frozen=True)
+class Estimation:
+    """What a backend's ``estimate(job, settings)`` registers; it returns ``fixed_to_moving_world``.
+
+    Attributes
+    ----------
+    moving, fixed : path-like
+        NIfTI images.
+    dof : {6, 12}
+        Rigid or affine.
+    workdir : path-like
+        Scratch directory of the tool.
+    fixed_mask : path-like, optional
+        Restricts the similarity metric to a region on the fixed grid.
+    """
+
+    moving: str | os.PathLike
+    fixed: str | os.PathLike
+    dof: int
+    workdir: str | os.PathLike
+    fixed_mask: str | os.PathLike | None = None
 
 
 @functools.cache

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from synflair.errors import SynflairError
-from synflair.registration.backend import require_fsl
+from synflair.registration.backend import Estimation, require_fsl
 
 __all__ = [
     "FLIRT_COSTS",
@@ -232,44 +232,28 @@ def _run(interface, what: str) -> None:
         raise SynflairError(f"{what} failed: {interface.cmdline}\n{error}") from error
 
 
-def estimate(
-    moving: str | os.PathLike,
-    fixed: str | os.PathLike,
-    *,
-    dof: int,
-    workdir: str | os.PathLike,
-    settings: FlirtSettings = FlirtSettings(),
-    fixed_mask: str | os.PathLike | None = None,
-) -> np.ndarray:
+def estimate(job: Estimation, settings: FlirtSettings = FlirtSettings()) -> np.ndarray:
     """Run FLIRT and return ``fixed_to_moving_world`` (RAS mm).
 
-    Parameters
-    ----------
-    moving, fixed : path-like
-        NIfTI images.
-    dof : {6, 12}
-    workdir : path-like
-        Scratch directory (FLIRT's matrix and image are written there).
-    settings : FlirtSettings
-    fixed_mask : path-like, optional
-        Cost-function weighting on the fixed grid (``-refweight``).
+    FLIRT's matrix and image are written in ``job.workdir``; ``job.fixed_mask`` is
+    FLIRT's cost-function weighting (``-refweight``).
     """
     from fsl.transform.flirt import readFlirt
 
     require_fsl("flirt")
-    workdir = Path(workdir)
+    workdir = Path(job.workdir)
     matrix_path = workdir / "flirt.mat"
     interface = flirt_interface(
-        moving,
-        fixed,
+        job.moving,
+        job.fixed,
         matrix_path,
         workdir / "flirt.nii.gz",
-        dof=dof,
+        dof=job.dof,
         settings=settings,
-        fixed_weight=fixed_mask,
+        fixed_weight=job.fixed_mask,
     )
     _run(interface, "FLIRT")
-    return flirt_to_world(readFlirt(str(matrix_path)), moving, fixed)
+    return flirt_to_world(readFlirt(str(matrix_path)), job.moving, job.fixed)
 
 
 def resample(

@@ -8,6 +8,7 @@ import pytest
 from synflair.errors import SynflairError
 from synflair.nifti import save
 from synflair.registration import backend, register, transform_error
+from synflair.registration.backend import Estimation
 from synflair.registration.fsl import (
     FlirtSettings,
     applyxfm_interface,
@@ -133,7 +134,7 @@ def test_fsl_backend_without_fsl_is_a_clear_error(images, tmp_path, monkeypatch)
     backend.fsl_version.cache_clear()
     try:
         with pytest.raises(SynflairError, match=r"FSLDIR"):
-            estimate(moving, fixed, dof=6, workdir=tmp_path)
+            estimate(Estimation(moving, fixed, 6, tmp_path))
         with pytest.raises(SynflairError, match=r"--backend ants"):
             register(
                 moving,
