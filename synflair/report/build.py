@@ -12,6 +12,7 @@ import pandas as pd
 from synflair.atomic import atomic_output
 from synflair.errors import SynflairError
 from synflair.intensity import to_common_scale
+from synflair.metrics.image import nrmse_map
 from synflair.nifti import load_data
 from synflair.report import figures, labels, lesions, paired, qc, verdict
 from synflair.report.html import escape, figure_html, page, table_html
@@ -131,7 +132,7 @@ def _load_subject(images: SubjectImages) -> _Loaded:
 
 def _fig2(s: _Loaded) -> str:
     under_test = {n: s.scaled[n] for n in ("synthetic", "dl") if n in s.scaled}
-    errors = [figures.nrmse_map(im, s.reference, s.mask)[:, :, s.k] for im in under_test.values()]
+    errors = [nrmse_map(im, s.reference, s.mask)[:, :, s.k] for im in under_test.values()]
     top = figures.shared_error_max(errors, [s.mask[:, :, s.k]] * len(errors))
     return figure_html(
         figures.flair_comparison(under_test, s.reference, s.mask, s.k, s.images.subject, top),

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from synflair.metrics.image import nrmse_map
+
 IMAGE_TITLES = {
     "synthetic": "Synthetic FLAIR",
     "stage1": "DL-FLAIR (stage 1)",
@@ -33,14 +35,6 @@ def _show(ax, image, vmax, title, cmap="gray"):
     ax.set_title(title, fontsize=9)
     ax.axis("off")
     return shown
-
-
-def nrmse_map(image: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per-voxel |image - reference| / mean(image in mask), zero outside the mask."""
-    mean = float(image[mask].mean())
-    out = np.zeros(image.shape, np.float32)
-    out[mask] = np.abs(image[mask] - reference[mask]) / mean
-    return out
 
 
 def shared_error_max(maps: list[np.ndarray], masks: list[np.ndarray]) -> float:
