@@ -264,52 +264,31 @@ class PhantomPreset:
         return float(sigma * volume_ratio / math.sqrt(samples / paper_samples))
 
 
+#: The paper's protocol geometry (Hagiwara et al. 2019: 30 slices of 4 mm, 1 mm gap, 240 mm FOV).
+PAPER_GEOMETRY = Geometry(
+    n_slices=30,
+    slice_thickness=4.0,
+    slice_gap=1.0,
+    fov=240.0,
+    recon_matrix=(512, 512),
+    mdme_matrix=_PAPER_MDME_MATRIX,
+    flair_matrix=_PAPER_FLAIR_MATRIX,
+    oversample=1,
+    center_mni=(0.0, -15.0, 6.0),
+)
+
+
+def _scaled(n_slices: int, recon: int, mdme: int, flair: tuple[int, int], center_z: float):
+    """The paper's slab (slice thickness, gap, FOV) with fewer slices and smaller matrices."""
+    return replace(PAPER_GEOMETRY, n_slices=n_slices, recon_matrix=(recon, recon),
+                   mdme_matrix=(mdme, mdme), flair_matrix=flair, oversample=2,
+                   center_mni=(0.0, -15.0, float(center_z)))  # fmt: skip
+
+
 PRESETS: dict[str, PhantomPreset] = {
-    "paper": PhantomPreset(
-        name="paper",
-        geometry=Geometry(
-            n_slices=30,
-            slice_thickness=4.0,
-            slice_gap=1.0,
-            fov=240.0,
-            recon_matrix=(512, 512),
-            mdme_matrix=(320, 320),
-            flair_matrix=(224, 320),
-            oversample=1,
-            center_mni=(0.0, -15.0, 6.0),
-        ),
-        n_subjects=40,
-    ),
-    "demo": PhantomPreset(
-        name="demo",
-        geometry=Geometry(
-            n_slices=12,
-            slice_thickness=4.0,
-            slice_gap=1.0,
-            fov=240.0,
-            recon_matrix=(192, 192),
-            mdme_matrix=(120, 120),
-            flair_matrix=(84, 120),
-            oversample=2,
-            center_mni=(0.0, -15.0, 12.0),
-        ),
-        n_subjects=12,
-    ),
-    "ci": PhantomPreset(
-        name="ci",
-        geometry=Geometry(
-            n_slices=6,
-            slice_thickness=4.0,
-            slice_gap=1.0,
-            fov=240.0,
-            recon_matrix=(96, 96),
-            mdme_matrix=(64, 64),
-            flair_matrix=(44, 64),
-            oversample=2,
-            center_mni=(0.0, -15.0, 14.0),
-        ),
-        n_subjects=4,
-    ),
+    "paper": PhantomPreset(name="paper", geometry=PAPER_GEOMETRY, n_subjects=40),
+    "demo": PhantomPreset("demo", _scaled(12, 192, 120, (84, 120), 12), n_subjects=12),
+    "ci": PhantomPreset("ci", _scaled(6, 96, 64, (44, 64), 14), n_subjects=4),
 }
 
 
