@@ -258,16 +258,7 @@ def build_template(
     -------
     Template
     """
-    from scipy import ndimage
-
-    zooms = np.linalg.norm(np.asarray(affine)[:3, :3], axis=0)
-    if not np.allclose(zooms, 1.0, atol=1e-3):
-        raise ValueError(f"template voxels must be 1 mm isotropic, not {zooms!r} mm")
-    shapes = {np.shape(t1), np.shape(gm), np.shape(wm)}
-    if len(shapes) != 1:
-        raise ValueError(f"t1, gm and wm must have one shape, not {sorted(shapes)!r}")
-    if not np.any(np.asarray(t1) > 0):
-        raise ValueError("t1 must be positive on the brain mask, but it is nowhere > 0")
+    _check_template_inputs(t1, gm, wm, affine)
     maps, affine = _crop_and_pad(
         {"t1": np.asarray(t1), "gm": np.asarray(gm), "wm": np.asarray(wm)},
         np.asarray(affine, dtype=float),
@@ -276,20 +267,55 @@ def build_template(
     brain = maps["t1"] > 0
     gm = np.clip(maps["gm"].astype(np.float32), 0, 1)
     wm = np.clip(maps["wm"].astype(np.float32), 0, 1)
+    icv_mask, icv, icv_distance = _intracranial_volume(brain, settings)
+    gm, wm = _sharpened_tissues(gm, wm, icv, settings)
+    parenchyma = gm + wm
+    csf_mask = icv_mask & (icv - parenchyma >= 0.5)
+    ventricles = _ventricles(csf_mask, icv_distance, settings)
+    near_ventricle, band = _surface_band(parenchyma, ventricles, icv_mask, settings)
+    periventricular, juxtacortical = _lesion_candidates(gm, wm, ventricles, near_ventricle)
+    return Template(
+        affine=affine,
+        icv=icv.astype(np.float32),
+        wm=wm,
+        gm=gm,
+        ventricles=ventricles.astype(np.float32),
+        icv_distance=icv_distance.astype(np.float32),
+        band=band,
+        periventricular=periventricular,
+        juxtacortical=juxtacortical,
+    )
 
-    # 1. Intracranial volume: closing (dilate by r, erode by r - subarachnoid), fill holes.
+
+def _check_template_inputs(t1, gm, wm, affine) -> None:
+    zooms = np.linalg.norm(np.asarray(affine)[:3, :3], axis=0)
+    if not np.allclose(zooms, 1.0, atol=1e-3):
+        raise ValueError(f"template voxels must be 1 mm isotropic, not {zooms!r} mm")
+    shapes = {np.shape(t1), np.shape(gm), np.shape(wm)}
+    if len(shapes) != 1:
+        raise ValueError(f"t1, gm and wm must have one shape, not {sorted(shapes)!r}")
+    if not np.any(np.asarray(t1) > 0):
+        raise ValueError("t1 must be positive on the brain mask, but it is nowhere > 0")
+
+
+def _intracranial_volume(brain: np.ndarray, settings: AnatomySettings):
+    """Step 1: the ICV mask (closing: dilate by r, erode by r - subarachnoid, fill holes), its
+    smoothed fraction, and the signed distance to it (mm; inside: the erosion depth, >= 0.5)."""
+    from scipy import ndimage
+
     dilated = ndimage.distance_transform_edt(~brain) <= settings.closing_mm
     depth = ndimage.distance_transform_edt(dilated).astype(np.float32)
     depth -= settings.closing_mm - settings.subarachnoid_mm
     icv_mask = ndimage.binary_fill_holes((depth > 0) | brain)
     icv = np.clip(ndimage.gaussian_filter(icv_mask.astype(np.float32), 0.6), 0, 1)
     icv[~ndimage.binary_dilation(icv_mask, iterations=2)] = 0.0
-    # Outside: exact distance to the ICV; inside: the depth of the erosion (>= 0.5).
     outside = ndimage.distance_transform_edt(~icv_mask).astype(np.float32)
     icv_distance = np.where(icv_mask, -np.maximum(depth - 0.5, 0.5), outside - 0.5)
-    del depth, outside, dilated
+    return icv_mask, icv, icv_distance
 
-    # 2. Sharpened WM and GM, WM + GM <= ICV.
+
+def _sharpened_tissues(gm, wm, icv, settings: AnatomySettings):
+    """Step 2: sharpened GM and WM fractions (float32) with WM + GM <= ICV."""
     parenchyma = gm + wm
     share = sharpen(
         np.where(parenchyma > 0, wm / np.maximum(parenchyma, 1e-6), 0), settings.sharpen
@@ -297,19 +323,25 @@ def build_template(
     parenchyma = sharpen(np.clip(parenchyma, 0, 1), settings.sharpen)
     wm, gm = parenchyma * share, parenchyma * (1 - share)
     scale = np.where(parenchyma > icv, icv / np.maximum(parenchyma, 1e-6), 1.0)
-    gm = (gm * scale).astype(np.float32)
-    wm = (wm * scale).astype(np.float32)
-    parenchyma = gm + wm
-    csf_mask = icv_mask & (icv - parenchyma >= 0.5)
+    return (gm * scale).astype(np.float32), (wm * scale).astype(np.float32)
 
-    # 3. Ventricles and cisterns.
+
+def _ventricles(csf_mask, icv_distance, settings: AnatomySettings) -> np.ndarray:
+    """Step 3: ventricles and cisterns: deep CSF, opened, components of >= 100 voxels."""
+    from scipy import ndimage
+
     deep = csf_mask & (icv_distance < -settings.ventricle_depth_mm)
     opened = ndimage.binary_opening(deep, ndimage.generate_binary_structure(3, 1), iterations=2)
     labels, n = ndimage.label(opened)
     sizes = ndimage.sum(opened, labels, np.arange(1, n + 1)) if n else np.zeros(0)
-    ventricles = np.isin(labels, 1 + np.flatnonzero(sizes >= 100))
+    return np.isin(labels, 1 + np.flatnonzero(sizes >= 100))
 
-    # 5. Parenchymal surface band.
+
+def _surface_band(parenchyma, ventricles, icv_mask, settings: AnatomySettings):
+    """Step 5: the parenchymal surface band (distance, normal, ventricular side) and the
+    voxels near the ventricles."""
+    from scipy import ndimage
+
     par_mask = parenchyma >= 0.5
     par_distance = _signed_distance(par_mask)
     _, nearest = ndimage.distance_transform_edt(par_mask, return_indices=True)
@@ -328,8 +360,14 @@ def build_template(
         normal=normal,
         ventricular=ventricular.ravel()[index].astype(bool),
     )
+    return near_ventricle, band
 
-    # 6. Lesion candidates (distances within a box around the ventricles).
+
+def _lesion_candidates(gm, wm, ventricles, near_ventricle):
+    """Step 6: periventricular and juxtacortical lesion candidates (distances within a box
+    around the ventricles)."""
+    from scipy import ndimage
+
     box = _bounding_box(ventricles, margin=10)
     ventricle_distance = np.full(ventricles.shape, np.inf, dtype=np.float32)
     if box is not None:
@@ -340,18 +378,7 @@ def build_template(
     touching_cortex = ndimage.binary_dilation(cortex, iterations=1)
     juxtacortical = (wm >= 0.5) & near_cortex & ~touching_cortex & ~periventricular
     juxtacortical &= ~near_ventricle
-
-    return Template(
-        affine=affine,
-        icv=icv.astype(np.float32),
-        wm=wm,
-        gm=gm,
-        ventricles=ventricles.astype(np.float32),
-        icv_distance=icv_distance.astype(np.float32),
-        band=band,
-        periventricular=periventricular,
-        juxtacortical=juxtacortical,
-    )
+    return periventricular, juxtacortical
 
 
 @functools.lru_cache(maxsize=2)
