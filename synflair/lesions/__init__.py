@@ -10,6 +10,7 @@ synthetic, DL and conventional FLAIR. A supplied mask overrides it per subject.
 Public API
 ----------
 - :class:`LesionParams`, :func:`segment_lesions` -> ``(lesion_mask, belief)``;
+- :func:`synflair.lesions.api.segment_lesions_file` (files in, files out: ``synflair lesions``);
 - :func:`belief_map`, :func:`grow_lesions` (the two steps);
 - :func:`load_override`, :func:`apply_override` (supplied masks);
 - :func:`lesion_detection`, :func:`label_lesions` (lesion-wise TPR/FPR);

@@ -15,36 +15,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
-from pathlib import Path
 
-import numpy as np
-
-from synflair.atomic import write_json
 from synflair.errors import SynflairError
-from synflair.lesions.brainmask import estimate_brain_mask
-from synflair.lesions.detection import label_lesions
-from synflair.lesions.override import apply_override, load_override
+from synflair.lesions.api import LesionInputs, segment_lesions_file
 from synflair.lesions.params import LesionParams
-from synflair.lesions.segment import segment
-from synflair.lesions.space import GridPair
-from synflair.lesions.tissues import segment_tissues
-from synflair.nifti import check_same_grid, load_data, save
-from synflair.registration.transform import read_transform
-
-log = logging.getLogger(__name__)
-
-
-def sidecar_path(out: str | Path) -> Path:
-    """``x_lesions.nii.gz`` -> ``x_lesions.json``."""
-    out = Path(out)
-    name = out.name
-    for suffix in (".nii.gz", ".nii"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return out.with_name(name + ".json")
-
 
 #: One-line help per :class:`LesionParams` field (the class docstring has the details).
 PARAM_HELP = {
@@ -119,46 +93,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                help=text)  # fmt: skip
 
 
-def belief_path(out: str | Path) -> Path:
-    """``x_lesions.nii.gz`` -> ``x_lesions_belief.nii.gz`` (the default of --belief-out)."""
-    sidecar = sidecar_path(out)
-    return sidecar.with_name(sidecar.stem + "_belief.nii.gz")
-
-
-def _tissue_maps(args, flair_image, on_grid):
-    """Brain mask and GM/WM/CSF maps: given, or from --t1 (segmented here)."""
-    given = [name for name in ("gm", "wm", "csf") if getattr(args, name)]
-    if given and len(given) < 3:
-        missing = sorted({"gm", "wm", "csf"} - set(given))
-        raise SynflairError(f"--gm, --wm and --csf go together; missing --{', --'.join(missing)}")
-    if args.transform and not (given and args.mask):
-        raise SynflairError("--transform needs --mask, --gm, --wm and --csf on the maps' grid")
-    mask = on_grid(args.mask) > 0.5 if args.mask else None
-    if mask is not None and not mask.any():
-        raise SynflairError(f"{args.mask}: the brain mask is empty; expected the brain's voxels")
-    if given:
-        probs = {name: on_grid(getattr(args, name)) for name in ("gm", "wm", "csf")}
-        if mask is None:
-            mask = sum(probs.values()) > 0.5
-        return mask, probs, "given (--gm/--wm/--csf)"
-    if not args.t1:
-        raise SynflairError("give --t1 (a T1w or R1 map on the FLAIR grid) or --gm, --wm and --csf")
-    t1, t1_image = load_data(args.t1, ndim=3)
-    if t1.shape != flair_image.shape or not np.allclose(t1_image.affine, flair_image.affine,
-                                                       atol=1e-3):  # fmt: skip
-        raise SynflairError(
-            f"{args.t1} (shape {t1.shape}) and {args.flair} (shape {flair_image.shape}) are on "
-            "different grids; expected the same grid: register the T1 to the FLAIR and resample "
-            "it first, or pass tissue maps with --gm/--wm/--csf and --transform"
-        )
-    if mask is None:
-        flair = np.asarray(flair_image.dataobj, dtype=np.float64)
-        voxel = tuple(float(v) for v in flair_image.header.get_zooms()[:3])
-        mask = estimate_brain_mask(t1, flair, voxel)
-    probs = segment_tissues(args.t1, mask, flair_image, backend=args.backend)
-    return mask, probs, f"segmented from {args.t1} ({args.backend})"
-
-
 def run(args: argparse.Namespace) -> None:
     """Run ``synflair lesions``."""
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(LesionParams)}
@@ -166,65 +100,8 @@ def run(args: argparse.Namespace) -> None:
         params = LesionParams(**values)
     except ValueError as error:
         raise SynflairError(f"synflair lesions options: {error}") from error
-    flair, image = load_data(args.flair, ndim=3)
-    # The grid of the tissue maps, the override and the outputs: the FLAIR's own, or with
-    # --transform the mask's.
-    reference, reference_path = image, args.flair
-    if args.transform and args.mask:
-        reference_path = args.mask
-        reference = load_data(args.mask, ndim=3)[1]
-
-    def on_grid(path):
-        data, other = load_data(path, ndim=3)
-        check_same_grid(other, reference, path, reference_path)
-        return data
-
-    mask, probs, maps_source = _tissue_maps(args, image, on_grid)
-    override = load_override(args.override, reference, reference_path) if args.override else None
-    grids = None
-    if args.transform:
-        grids = GridPair(flair.shape, image.affine, mask.shape, reference.affine,
-                         read_transform(args.transform))  # fmt: skip
-        mask, probs = grids.mask_to_flair(mask), grids.probabilities_to_flair(probs)
-        if not mask.any():
-            raise SynflairError(
-                f"{args.mask} carried by {args.transform} does not overlap {args.flair}; "
-                "expected the transform of this FLAIR's registration"
-            )
-    voxel_size = tuple(float(v) for v in image.header.get_zooms()[:3])
-    try:
-        result = segment(flair, mask, probs["gm"], probs["wm"], probs["csf"], params,
-                         voxel_size=voxel_size)  # fmt: skip
-    except SynflairError as error:
-        raise SynflairError(f"{args.flair}: {error}") from error
-    automatic, belief = result.lesions, result.belief
-    if grids is not None:
-        automatic, belief = grids.mask_to_reference(automatic), grids.to_reference(belief)
-    lesions, source = apply_override(automatic, override)
-    belief_out = args.belief_out or belief_path(args.out)
-    save(lesions.astype(np.uint8), reference.affine, args.out, header=reference.header,
-         dtype=np.uint8)  # fmt: skip
-    save(belief, reference.affine, belief_out, header=reference.header, dtype=np.float32)
-    _, n_lesions = label_lesions(lesions, params.connectivity)
-    voxel_ml = float(np.prod(reference.header.get_zooms()[:3])) / 1000.0
-    ref = result.maps.reference
-    write_json(sidecar_path(args.out), {
-        "source": source,
-        "override": str(args.override) if args.override else None,
-        "n_lesions": n_lesions,
-        "volume_ml": float(lesions.sum()) * voxel_ml,
-        "automatic_n_voxels": int(automatic.sum()),
-        "belief": str(belief_out),
-        "tissue_maps": maps_source,
-        "brain_mask": str(args.mask) if args.mask else "estimated",
-        "segmented_on": f"the FLAIR's own grid, carried by {args.transform}" if grids else
-                        "the grid of the FLAIR and the tissue maps",
-        "params": params.to_dict(),
-        "tissue_statistics": {name: dataclasses.asdict(s) for name, s in ref.tissues.items()},
-        "reference": {"ceiling": ref.ceiling, "wm_location": ref.wm_location,
-                      "wm_spread": ref.spread},
-        "method": "FLAIR hyperintensity against the subject's GM/WM (after LST-LGA, Schmidt "
-                  "et al. NeuroImage 2012;59:3774-3783); see docs/lesions.md",
-    })  # fmt: skip
-    log.info("%s: %d lesion(s), %.2f ml (%s) -> %s", args.flair, n_lesions,
-             float(lesions.sum()) * voxel_ml, source, args.out)  # fmt: skip
+    inputs = LesionInputs(
+        flair=args.flair, mask=args.mask, t1=args.t1, backend=args.backend,
+        transform=args.transform, gm=args.gm, wm=args.wm, csf=args.csf, override=args.override,
+    )  # fmt: skip
+    segment_lesions_file(inputs, args.out, belief_out=args.belief_out, params=params)

@@ -6,7 +6,7 @@ import pytest
 
 from synflair.cli import main
 from synflair.lesions import LesionParams
-from synflair.lesions.cli import sidecar_path
+from synflair.lesions.api import sidecar_path
 from synflair.metrics import dice
 from synflair.nifti import save
 

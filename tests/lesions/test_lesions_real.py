@@ -20,8 +20,8 @@ import pytest
 
 from synflair.cli import main
 from synflair.lesions import lesion_detection
+from synflair.lesions.api import sidecar_path
 from synflair.lesions.brainmask import estimate_brain_mask
-from synflair.lesions.cli import sidecar_path
 from synflair.metrics import dice
 from synflair.nifti import save
 
