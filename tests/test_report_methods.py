@@ -20,3 +20,17 @@ def test_methods_say_where_the_conventional_flair_lesions_were_segmented():
     text = methods_paragraph(registered)
     assert "the conventional FLAIR after registration to synthetic space" in text
     assert "on its own grid" not in text and "skull-stripped synthetic T1w" in text
+
+
+def test_the_report_reads_only_report_config():
+    """The workflow passes report_config(config); the paragraph is the same as from all of it."""
+    from synflair.report.methods import report_config
+
+    for name in ("config.yaml", "ci.yaml", "paper.yaml"):
+        full = yaml.safe_load((Path(__file__).parents[1] / "config" / name).read_text())
+        full["bids"] = "elsewhere"  # a section the report does not read
+        part = report_config(full)
+        assert "bids" not in part and part["report"] == full["report"]
+        assert methods_paragraph(part, n_train=5, n_test=2) == methods_paragraph(
+            full, n_train=5, n_test=2
+        )

@@ -12,6 +12,29 @@ from synflair.train.config import load_config
 PACKAGES = ("synflair", "torch", "numpy", "nibabel", "pydicom", "antspyx", "nipype", "snakemake")
 
 
+#: The sections of the workflow configuration the report reads (the methods paragraph,
+#: the metrics' scaling, the title and representative subjects).
+CONFIG_KEYS = (
+    "cohort",
+    "sheet",
+    "phantom",
+    "conversion",
+    "quantification",
+    "preprocess",
+    "training",
+    "registration",
+    "segmentation",
+    "lesions",
+    "metrics",
+    "report",
+)
+
+
+def report_config(config: dict) -> dict:
+    """The part of a workflow configuration the report reads (:data:`CONFIG_KEYS`)."""
+    return {key: config[key] for key in CONFIG_KEYS if key in config}
+
+
 def versions() -> dict[str, str]:
     """Installed versions of the packages that produced the results."""
     found = {}

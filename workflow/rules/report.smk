@@ -1,4 +1,5 @@
 # The self-contained HTML report (results/report.html).
+from synflair.report.methods import report_config
 
 
 rule report_html:
@@ -15,7 +16,7 @@ rule report_html:
     conda:
         "../../envs/report.yaml"
     params:
-        config=config,
+        config=report_config(config),
         test=TEST,
         train=TRAIN,
         phantom=IS_PHANTOM,
