@@ -465,14 +465,7 @@ def write_magnitude_dicom(
     list of pathlib.Path
         One file per slice, in slice order.
     """
-    volume = np.asarray(volume)
-    if not isinstance(patient, PatientInfo):
-        raise ValueError(f"patient must be a PatientInfo, not {patient!r}")
-    if volume.ndim != 3 or np.iscomplexobj(volume):
-        raise ValueError(f"volume must be a real (nx, ny, nz) array, not shape {volume.shape}")
-    volume = volume.astype(float)
-    if not np.all(np.isfinite(volume)) or np.any(volume < 0):
-        raise ValueError("volume must be finite and non-negative (a magnitude image)")
+    volume = _check_magnitude_volume(volume, patient)
     affine = _check_affine(affine)
     slice_thickness = _check_positive("slice_thickness", slice_thickness)
     tr = _check_positive("tr", tr)
@@ -497,13 +490,31 @@ def write_magnitude_dicom(
             component="magnitude", pixels=np.ascontiguousarray(stored[:, :, k].T), slope=slope,
             signed=False,
         )  # fmt: skip
-        ds.ScanningSequence = ["SE", "IR"] if ti is not None else "SE"
-        ds.SequenceVariant = "NONE"
-        ds.RepetitionTime = _ds(tr)
-        ds.EchoTime = _ds(te)
-        if ti is not None:
-            ds.InversionTime = _ds(ti)
+        _spin_echo_sequence(ds, tr, te, ti)
         path = out_dir / _file_name(series_number, k + 1)
         _write(ds, path)
         paths.append(path)
     return paths
+
+
+def _check_magnitude_volume(volume, patient: PatientInfo) -> np.ndarray:
+    """The magnitude volume as float, after checking it and the patient."""
+    volume = np.asarray(volume)
+    if not isinstance(patient, PatientInfo):
+        raise ValueError(f"patient must be a PatientInfo, not {patient!r}")
+    if volume.ndim != 3 or np.iscomplexobj(volume):
+        raise ValueError(f"volume must be a real (nx, ny, nz) array, not shape {volume.shape}")
+    volume = volume.astype(float)
+    if not np.all(np.isfinite(volume)) or np.any(volume < 0):
+        raise ValueError("volume must be finite and non-negative (a magnitude image)")
+    return volume
+
+
+def _spin_echo_sequence(ds: Dataset, tr: float, te: float, ti: float | None) -> None:
+    """A spin-echo image's sequence attributes; with ``ti`` an inversion recovery (SE\\IR)."""
+    ds.ScanningSequence = ["SE", "IR"] if ti is not None else "SE"
+    ds.SequenceVariant = "NONE"
+    ds.RepetitionTime = _ds(tr)
+    ds.EchoTime = _ds(te)
+    if ti is not None:
+        ds.InversionTime = _ds(ti)
