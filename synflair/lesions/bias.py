@@ -83,6 +83,28 @@ def _design(u: np.ndarray, exponents) -> np.ndarray:
     return np.stack([u[0] ** a * u[1] ** b * u[2] ** c for a, b, c in exponents], axis=1)
 
 
+def _robust_fit(offsets, monomials, target, exponents, degree: int, min_kept: int) -> np.ndarray:
+    """Coefficients (tissue offsets, then monomials) of the iteratively trimmed fit of ``target``.
+
+    Degree by degree, so that the voxels a low-order fit rejects (partial volume at the
+    brain edge, lesions) cannot bend the higher-order terms towards themselves; the
+    coefficients of the last degree's fit (all monomials up to ``degree``).
+    """
+    keep = np.ones(len(target), dtype=bool)
+    for current in range(1, degree + 1):
+        columns = [i for i, e in enumerate(exponents) if sum(e) <= current]
+        design = np.concatenate([offsets, monomials[:, columns]], axis=1)
+        for _ in range(ITERATIONS):
+            coef, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
+            residual = target - design @ coef
+            spread = MAD_TO_SD * np.median(np.abs(residual[keep] - np.median(residual[keep])))
+            new_keep = np.abs(residual) <= REJECT_SDS * max(spread, 1e-12)
+            if np.array_equal(new_keep, keep) or new_keep.sum() < min_kept:
+                break
+            keep = new_keep
+    return coef
+
+
 def estimate_bias(
     flair: np.ndarray,
     tissues: Sequence[np.ndarray],
@@ -147,21 +169,7 @@ def estimate_bias(
     u = _positions(flair.shape, voxel_size, np.array(np.unravel_index(index, flair.shape)))
     target = np.log(flair.ravel()[index])
     offsets = np.eye(len(rows))[label]
-    monomials = _design(u, exponents)
-    keep = np.ones(len(target), dtype=bool)
-    # Degree by degree, so that the voxels a low-order fit rejects (partial volume at the
-    # brain edge, lesions) cannot bend the higher-order terms towards themselves.
-    for current in range(1, degree + 1):
-        columns = [i for i, e in enumerate(exponents) if sum(e) <= current]
-        design = np.concatenate([offsets, monomials[:, columns]], axis=1)
-        for _ in range(ITERATIONS):
-            coef, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
-            residual = target - design @ coef
-            spread = MAD_TO_SD * np.median(np.abs(residual[keep] - np.median(residual[keep])))
-            new_keep = np.abs(residual) <= REJECT_SDS * max(spread, 1e-12)
-            if np.array_equal(new_keep, keep) or new_keep.sum() < 5 * n_params:
-                break
-            keep = new_keep
+    coef = _robust_fit(offsets, _design(u, exponents), target, exponents, degree, 5 * n_params)
     log_bias = evaluate_polynomial(coef[len(rows) :], exponents, flair.shape, voxel_size)
     inside = np.zeros(flair.size, dtype=bool)
     inside[np.concatenate(rows)] = True
