@@ -323,40 +323,7 @@ def choose(study: Study, role: str, choice: str | None = None) -> Series:
         "SeriesInstanceUID or SeriesNumber"
     )
     if choice is not None:
-        choice = str(choice).strip()
-        matches = [v for v in study.verdicts if choice in (v.series.uid, v.series.number)]
-        if len(matches) != 1:
-            found = "no series" if not matches else f"{len(matches)} series"
-            raise SynflairError(
-                f"{study.directory}: {column} {choice!r} matches {found}; expected the "
-                f"SeriesInstanceUID or SeriesNumber of one series (a SeriesNumber that several "
-                f"series share needs the UID). The series: {study.summary()}"
-            )
-        chosen = matches[0]
-        if chosen.role == role:
-            log.info(
-                "%s: %s: series %s %r (%d files), chosen by %s %r",
-                study.directory,
-                what,
-                chosen.series.number,
-                chosen.series.description,
-                len(chosen.series.files),
-                column,
-                choice,
-            )
-        else:
-            log.warning(
-                "%s: using series %s %r as the %s (chosen by %s), although it was classified "
-                "as %s: %s",
-                study.directory,
-                chosen.series.number,
-                chosen.series.description,
-                what,
-                column,
-                chosen.role,
-                chosen.reason,
-            )
-        return chosen.series
+        return _chosen(study, role, str(choice).strip(), what)
     candidates = study.candidates(role)
     if len(candidates) == 1:
         series = candidates[0].series
@@ -380,3 +347,41 @@ def choose(study: Study, role: str, choice: str | None = None) -> Series:
         f"{study.directory}: {len(candidates)} series look like the {what} (series "
         f"{numbers}); {how}. The series: {study.summary()}"
     )
+
+
+def _chosen(study: Study, role: str, choice: str, what: str) -> Series:
+    """The one series ``choice`` (a SeriesInstanceUID or SeriesNumber) names, whatever its
+    verdict; a warning when it was classified as something else."""
+    column = CHOICE_COLUMNS[role]
+    matches = [v for v in study.verdicts if choice in (v.series.uid, v.series.number)]
+    if len(matches) != 1:
+        found = "no series" if not matches else f"{len(matches)} series"
+        raise SynflairError(
+            f"{study.directory}: {column} {choice!r} matches {found}; expected the "
+            f"SeriesInstanceUID or SeriesNumber of one series (a SeriesNumber that several "
+            f"series share needs the UID). The series: {study.summary()}"
+        )
+    chosen = matches[0]
+    if chosen.role == role:
+        log.info(
+            "%s: %s: series %s %r (%d files), chosen by %s %r",
+            study.directory,
+            what,
+            chosen.series.number,
+            chosen.series.description,
+            len(chosen.series.files),
+            column,
+            choice,
+        )
+    else:
+        log.warning(
+            "%s: using series %s %r as the %s (chosen by %s), although it was classified as %s: %s",
+            study.directory,
+            chosen.series.number,
+            chosen.series.description,
+            what,
+            column,
+            chosen.role,
+            chosen.reason,
+        )
+    return chosen.series
