@@ -112,6 +112,29 @@ class MDMEData:
         return self.signal * np.exp(1j * self.background_phase[..., te_index]).astype(np.complex64)
 
 
+def _complex_images(mdme) -> np.ndarray:
+    """The sorted images as one complex64 array ``(columns, rows, slices, volumes)``,
+    volumes delay-major; magnitude and phase pairs combined (phase scaled to radians)."""
+    grid, table, components, where = mdme.grid, mdme.table, mdme.components, mdme.where
+    n_te, n_td = len(grid.tes), len(grid.tds)
+    rows, columns = next(iter(table.values())).shape
+    data = np.zeros((columns, rows, len(grid.slices), n_te * n_td), dtype=np.complex64)
+    phase_peak = 0.0
+    for (s, e, d, c), image in table.items():
+        pixels = read_pixels(image)
+        volume = d * n_te + e
+        if c == 0:
+            data[:, :, s, volume].real = pixels
+        else:
+            data[:, :, s, volume].imag = pixels
+            phase_peak = max(phase_peak, float(np.abs(pixels).max()))
+    if components == ("magnitude", "phase"):
+        scale = float(phase_to_radians(np.array([phase_peak]), name=f"phase images in {where}")[0])
+        scale = scale / phase_peak if phase_peak else 1.0
+        data = (data.real * np.exp(1j * scale * data.imag)).astype(np.complex64)
+    return data
+
+
 def read_mdme(
     dicom_dirs,
     delay_attribute: str | None = None,
@@ -159,24 +182,9 @@ def read_mdme(
     step = mdme.slice_step
 
     n_te, n_td = len(grid.tes), len(grid.tds)
-    rows, columns = images[0].shape
-    data = np.zeros((columns, rows, len(grid.slices), n_te * n_td), dtype=np.complex64)
-    phase_peak = 0.0
-    for (s, e, d, c), image in table.items():
-        pixels = read_pixels(image)
-        volume = d * n_te + e
-        if c == 0:
-            data[:, :, s, volume].real = pixels
-        else:
-            data[:, :, s, volume].imag = pixels
-            phase_peak = max(phase_peak, float(np.abs(pixels).max()))
-    if components == ("magnitude", "phase"):
-        scale = float(phase_to_radians(np.array([phase_peak]), name=f"phase images in {where}")[0])
-        scale = scale / phase_peak if phase_peak else 1.0
-        data = (data.real * np.exp(1j * scale * data.imag)).astype(np.complex64)
-
+    data = _complex_images(mdme)
     spacing_ij = (images[0].spacing[1], images[0].spacing[0])  # i: column, j: row spacing
-    phase = np.zeros((columns, rows, len(grid.slices), n_te), dtype=np.float32)
+    phase = np.zeros((*data.shape[:3], n_te), dtype=np.float32)
     if components != ("magnitude",):
         for e in range(n_te):
             reference = data[..., (n_td - 1) * n_te + e]
