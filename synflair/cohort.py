@@ -290,7 +290,6 @@ def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subje
         Naming the dataset, subject or file: no subjects, a missing image or
         sidecar, sessions, a subject without a split, a split naming no subject.
     """
-    import pandas as pd
 
     root = Path(root)
     key = "config key 'bids'"
@@ -300,28 +299,7 @@ def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subje
     folders = sorted(p for p in root.glob("sub-*") if p.is_dir())
     if not folders:
         raise SynflairError(f"{key}: {root} holds no sub-<label> folder (expected a BIDS dataset)")
-    if splits:
-        where = "config key 'bids_split'"
-        table = {str(k).removeprefix("sub-"): str(v) for k, v in splits.items()}
-    else:
-        participants = root / "participants.tsv"
-        where = str(participants)
-        if not participants.is_file():
-            raise SynflairError(
-                f"{key}: {participants} does not exist and config key 'bids_split' is not set; "
-                "expected a 'split' column (train/test) in participants.tsv or the config key"
-            )
-        frame = pd.read_csv(participants, sep="\t", dtype=str, keep_default_na=False)
-        for column in ("participant_id", "split"):
-            if column not in frame.columns:
-                raise SynflairError(
-                    f"{participants}: no column '{column}'; expected participant_id and split "
-                    "(train/test), or config key 'bids_split'"
-                )
-        table = {
-            row["participant_id"].strip().removeprefix("sub-"): row["split"].strip()
-            for row in frame.to_dict("records")
-        }
+    table, where = _bids_splits(root, splits)
     subjects = []
     for folder in folders:
         label = folder.name.removeprefix("sub-")
@@ -357,6 +335,37 @@ def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subje
         )
     check_splits({s.subject: s.split for s in subjects}, where)
     return subjects
+
+
+def _bids_splits(root: Path, splits: dict | None) -> tuple[dict[str, str], str]:
+    """Subject label -> split, from config key ``bids_split`` or ``participants.tsv``; and
+    where that came from (named in errors)."""
+    import pandas as pd
+
+    key = "config key 'bids'"
+    if splits:
+        where = "config key 'bids_split'"
+        table = {str(k).removeprefix("sub-"): str(v) for k, v in splits.items()}
+    else:
+        participants = root / "participants.tsv"
+        where = str(participants)
+        if not participants.is_file():
+            raise SynflairError(
+                f"{key}: {participants} does not exist and config key 'bids_split' is not set; "
+                "expected a 'split' column (train/test) in participants.tsv or the config key"
+            )
+        frame = pd.read_csv(participants, sep="\t", dtype=str, keep_default_na=False)
+        for column in ("participant_id", "split"):
+            if column not in frame.columns:
+                raise SynflairError(
+                    f"{participants}: no column '{column}'; expected participant_id and split "
+                    "(train/test), or config key 'bids_split'"
+                )
+        table = {
+            row["participant_id"].strip().removeprefix("sub-"): row["split"].strip()
+            for row in frame.to_dict("records")
+        }
+    return table, where
 
 
 def _bids_file(anat: Path, label: str, suffix: str) -> str:
