@@ -152,6 +152,54 @@ def lesion_rows(
     return rows
 
 
+def registration_rows(fitted, true_matrix: np.ndarray, reference, true_mask) -> list[dict]:
+    """Rotation and translation error (at the brain centre) of the fitted registration."""
+    from synflair.registration.transform import transform_error
+
+    rows = []
+    centre = reference.affine @ np.append(np.argwhere(true_mask).mean(axis=0), 1.0)
+    rotation, translation = transform_error(fitted, true_matrix, centre[:3])
+    rows.append(
+        _row("registration rotation error", "head", rotation, "<= 0.5", "deg", rotation <= 0.5)
+    )
+    rows.append(
+        _row(
+            "registration translation error",
+            "brain centre",
+            translation,
+            "<= 0.5",
+            "mm",
+            translation <= 0.5,
+        )
+    )
+    return rows
+
+
+def segmentation_rows(truth: TruthFiles, labels: np.ndarray, true_mask) -> list[dict]:
+    """Dice of each tissue label against the truth's majority tissue (lesions count as WM)."""
+    rows = []
+    fractions = np.stack(
+        [load_data(truth.path(f"label-{t}_probseg.nii.gz"))[0] for t in ("CSF", "GM", "WM")]
+    )
+    lesion_fraction = load_data(truth.path("label-lesion_probseg.nii.gz"))[0]
+    fractions[2] += lesion_fraction  # lesions are white-matter tissue for segmentation
+    true_labels = np.where(true_mask, np.argmax(fractions, axis=0) + 1, 0)
+    for tissue, label in DSEG.items():
+        value = dice(labels == label, true_labels == label)
+        target = ">= 0.85" if tissue != "CSF" else ""
+        rows.append(
+            _row(
+                "segmentation Dice",
+                tissue,
+                value,
+                target,
+                "",
+                value >= 0.85 if tissue != "CSF" else None,
+            )
+        )
+    return rows
+
+
 def phantom_checks(
     subject: str,
     truth_dir: str | os.PathLike,
@@ -186,7 +234,7 @@ def phantom_checks(
     pandas.DataFrame
         Columns ``subject, check, region, value, target, unit, passed``.
     """
-    from synflair.registration.transform import read_transform, transform_error
+    from synflair.registration.transform import read_transform
 
     truth = TruthFiles(Path(truth_dir), subject)
     reference = load(truth.path("label-intracranial_mask.nii.gz"))
@@ -200,45 +248,11 @@ def phantom_checks(
     value = dice(fitted_mask, true_mask)
     rows.append(_row("intracranial mask Dice", "intracranial", value, ">= 0.95", "", value >= 0.95))
 
-    motion = json.loads(truth.path("motion.json").read_text())
-    true_matrix = np.asarray(motion["flair_from_mdme"], dtype=float)
-    centre = reference.affine @ np.append(np.argwhere(true_mask).mean(axis=0), 1.0)
-    rotation, translation = transform_error(read_transform(transform), true_matrix, centre[:3])
-    rows.append(
-        _row("registration rotation error", "head", rotation, "<= 0.5", "deg", rotation <= 0.5)
+    true_matrix = np.asarray(
+        json.loads(truth.path("motion.json").read_text())["flair_from_mdme"], dtype=float
     )
-    rows.append(
-        _row(
-            "registration translation error",
-            "brain centre",
-            translation,
-            "<= 0.5",
-            "mm",
-            translation <= 0.5,
-        )
-    )
-
-    labels = load_data(dseg, dtype=np.int16)[0]
-    fractions = np.stack(
-        [load_data(truth.path(f"label-{t}_probseg.nii.gz"))[0] for t in ("CSF", "GM", "WM")]
-    )
-    lesion_fraction = load_data(truth.path("label-lesion_probseg.nii.gz"))[0]
-    fractions[2] += lesion_fraction  # lesions are white-matter tissue for segmentation
-    true_labels = np.where(true_mask, np.argmax(fractions, axis=0) + 1, 0)
-    for tissue, label in DSEG.items():
-        value = dice(labels == label, true_labels == label)
-        target = ">= 0.85" if tissue != "CSF" else ""
-        rows.append(
-            _row(
-                "segmentation Dice",
-                tissue,
-                value,
-                target,
-                "",
-                value >= 0.85 if tissue != "CSF" else None,
-            )
-        )
-
+    rows.extend(registration_rows(read_transform(transform), true_matrix, reference, true_mask))
+    rows.extend(segmentation_rows(truth, load_data(dseg, dtype=np.int16)[0], true_mask))
     rows.extend(lesion_rows(truth, load_data(lesions)[0] > 0.5, reference.affine, true_matrix))
     frame = pd.DataFrame(rows)
     frame.insert(0, "subject", subject)
