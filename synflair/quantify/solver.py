@@ -355,30 +355,19 @@ def fit_chunk(
             amp, grid.td, cos_t, tr, r1_init, r1_bounds, magnitude=magnitude, n_iter=n_iter
         )
         return _result(r1, a, cos_t < 1.0, cos_t, b1, t2, te, tr, exc_angle)
-    xt = grid.x  # (G, n_delays)
     if magnitude:
-        n_delays, n = amp.shape
-        columns = np.arange(n)
-        low = np.argmin(amp, axis=0)
-        sign = np.where(np.arange(n_delays)[:, None] < low, -1.0, 1.0)
-        y = sign * amp  # pattern A: the first `low` delays negative
-        sy = y.sum(axis=0)
-        sxy = _grid_products(grid, y)
-        start_a = np.argmin(_grid_scores(grid, sy, sxy), axis=0)
-        amp_low = amp[low, columns]
-        # pattern B also flips the smallest amplitude
-        start_b = np.argmin(
-            _grid_scores(grid, sy - 2.0 * amp_low, sxy - 2.0 * xt[:, low] * amp_low), axis=0
-        )
-        fit_a = fit_recovery(y, grid, grid.r1[start_a], r1_bounds, n_iter=n_iter)
-        y[low, columns] *= -1.0
-        fit_b = fit_recovery(y, grid, grid.r1[start_b], r1_bounds, n_iter=n_iter)
-        use_b = fit_b[3] < fit_a[3]
-        r1, a, c = (np.where(use_b, vb, va) for va, vb in zip(fit_a[:3], fit_b[:3], strict=True))
+        r1, a, c = _fit_magnitude_recovery(amp, grid, r1_bounds, n_iter)
     else:
         score = _grid_scores(grid, amp.sum(axis=0), _grid_products(grid, amp))
         r1, a, c, _ = fit_recovery(amp, grid, grid.r1[np.argmin(score, axis=0)], r1_bounds, n_iter)
     b = -c
+    cos_t, b1 = _saturation_from_fit(r1, a, b, tr, theta, b1_bounds)
+    return _result(r1, a, b > 0, cos_t, b1, t2, te, tr, exc_angle)
+
+
+def _saturation_from_fit(r1, a, b, tr: float, theta: float, b1_bounds):
+    """``cos(B1 theta)`` and B1 from the fitted recovery ``a - b e^(-TD R1)`` (clipped to the
+    bounds; 1 where undefined)."""
     e_tr = np.exp(-tr * r1)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = b / a
@@ -387,8 +376,34 @@ def fit_chunk(
     cos_t = np.clip(
         np.nan_to_num(cos_t, nan=1.0), np.cos(theta * b1_max), np.cos(theta * b1_bounds[0])
     )
-    b1 = np.arccos(cos_t) / theta
-    return _result(r1, a, b > 0, cos_t, b1, t2, te, tr, exc_angle)
+    return cos_t, np.arccos(cos_t) / theta
+
+
+def _fit_magnitude_recovery(amp, grid: RecoveryGrid, r1_bounds, n_iter: int):
+    """``r1, a, c`` of magnitude amplitudes, whose sign before the null is unknown.
+
+    Two sign patterns are fitted: A, the delays before the smallest amplitude negative;
+    B, the smallest one negative too. Each voxel keeps the one with the smaller residual.
+    """
+    xt = grid.x  # (G, n_delays)
+    n_delays, n = amp.shape
+    columns = np.arange(n)
+    low = np.argmin(amp, axis=0)
+    sign = np.where(np.arange(n_delays)[:, None] < low, -1.0, 1.0)
+    y = sign * amp  # pattern A: the first `low` delays negative
+    sy = y.sum(axis=0)
+    sxy = _grid_products(grid, y)
+    start_a = np.argmin(_grid_scores(grid, sy, sxy), axis=0)
+    amp_low = amp[low, columns]
+    # pattern B also flips the smallest amplitude
+    start_b = np.argmin(
+        _grid_scores(grid, sy - 2.0 * amp_low, sxy - 2.0 * xt[:, low] * amp_low), axis=0
+    )
+    fit_a = fit_recovery(y, grid, grid.r1[start_a], r1_bounds, n_iter=n_iter)
+    y[low, columns] *= -1.0
+    fit_b = fit_recovery(y, grid, grid.r1[start_b], r1_bounds, n_iter=n_iter)
+    use_b = fit_b[3] < fit_a[3]
+    return tuple(np.where(use_b, vb, va) for va, vb in zip(fit_a[:3], fit_b[:3], strict=True))
 
 
 def _result(r1, a, rising, cos_t, b1, t2, te, tr, exc_angle) -> ChunkResult:
