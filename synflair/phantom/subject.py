@@ -337,11 +337,8 @@ def simulate_subject(
     recon_affine = acquisition.grid_affine(g, recon)
     normal = sim_affine[:3, 2] / np.linalg.norm(sim_affine[:3, 2])
     offsets, weights = acquisition.slice_profile(g.slice_thickness, g.profile_samples)
-    t1, t2, pd = params.tissues.pool_arrays()
     motion = params.motion_matrix()
-    sigma_mdme, sigma_flair = preset.noise_sigma("mdme"), preset.noise_sigma("flair")
     n_vol, n_slices = MDME_PAPER.n_volumes, g.n_slices
-    echo_of_volume = np.tile(np.arange(len(MDME_PAPER.te)), len(MDME_PAPER.td))
 
     mdme = np.zeros((*recon, n_slices, n_vol), dtype=np.complex64)
     flair = np.zeros((*recon, n_slices), dtype=np.float32)
@@ -354,55 +351,12 @@ def simulate_subject(
         center = acquisition.plane_points(sim_affine, sim_shape, k)
         through = center[:, None] + offsets[None, :, None, None] * normal[:, None, None, None]
         profile = weights.astype(np.float32)[:, None, None]
-        frac_mdme, vent, parts = anatomy.fractions(through, ventricles=True, composition=True)
-        frac_mdme = np.einsum("cs...,s...->c...", frac_mdme, profile)
-        vent = np.einsum("s...,s...->...", vent, profile)
-        pools_mdme = pool_fractions(frac_mdme, np.einsum("cs...,s...->c...", parts, profile))
-        frac_flair, parts = anatomy.fractions(through, motion=motion, composition=True)
-        frac_flair = np.einsum("cs...,s...->c...", frac_flair, profile)
-        pools_flair = pool_fractions(frac_flair, np.einsum("cs...,s...->c...", parts, profile))
+        frac_mdme, vent, pools_mdme = _slice_pools(anatomy, through, profile, None)
+        frac_flair, _, pools_flair = _slice_pools(anatomy, through, profile, motion)
         bias = params.bias(center).astype(np.float32)
-
-        inflow, factor = flow_maps(
-            params.flow, sim_shape, g.fov / sim_shape[0], n_vol, k, propensity=0.4 + 0.6 * vent
-        )
-        signal = acquisition.mdme_signal(
-            pools_mdme,
-            t1,
-            t2,
-            pd,
-            params.b1(center),
-            MDME_PAPER,
-            csf_index=_CSF,
-            inflow=inflow,
-            flow_factor=factor,
-        )
-        phases = np.stack([params.phase(center, e) for e in range(len(MDME_PAPER.te))])
-        signal *= bias * np.exp(1j * phases[echo_of_volume]).astype(np.complex64)
-        rng = np.random.default_rng([params.noise_seed, 0, k])
-        mdme[:, :, k, :] = np.moveaxis(
-            acquisition.kspace_truncate(
-                signal, g.mdme_matrix, recon, noise_sigma=sigma_mdme, rng=rng
-            ),
-            0,
-            -1,
-        )
-
-        flair_bias = params.flair_bias(center).astype(np.float32)
-        flair_signed = flair_bias * acquisition.flair_signal(
-            pools_flair, t1, t2, pd, CONVENTIONAL_FLAIR
-        )
-        rng = np.random.default_rng([params.noise_seed, 1, k])
-        flair[:, :, k] = np.abs(
-            acquisition.kspace_truncate(
-                flair_signed, g.flair_matrix, recon, noise_sigma=sigma_flair, rng=rng
-            )
-        )
-        truth_signed = flair_bias * acquisition.flair_signal(
-            pools_mdme, t1, t2, pd, CONVENTIONAL_FLAIR
-        )
-        noisefree[:, :, k] = np.abs(
-            acquisition.kspace_truncate(truth_signed, g.flair_matrix, recon)
+        mdme[:, :, k, :] = _mdme_slice(params, preset, k, center, pools_mdme, vent, bias)
+        flair[:, :, k], noisefree[:, :, k] = _flair_slice(
+            params, preset, k, center, pools_flair, pools_mdme
         )
         fractions[..., k] = acquisition.downsample(frac_mdme, g.oversample)
         fractions_flair[..., k] = acquisition.downsample(frac_flair, g.oversample)
@@ -417,3 +371,73 @@ def simulate_subject(
         flair_noisefree=noisefree,
         fractions_flair=fractions_flair,
     )
+
+
+def _slice_pools(anatomy: SubjectAnatomy, through, profile, motion):
+    """Compartment fractions, ventricle fraction and pool fractions of one slice, averaged
+    over the slice profile; ``motion`` moves the head (the FLAIR), None does not (MDME,
+    whose ventricle fraction is returned; None for the FLAIR)."""
+    if motion is None:
+        fractions, vent, parts = anatomy.fractions(through, ventricles=True, composition=True)
+        vent = np.einsum("s...,s...->...", vent, profile)
+    else:
+        fractions, parts = anatomy.fractions(through, motion=motion, composition=True)
+        vent = None
+    fractions = np.einsum("cs...,s...->c...", fractions, profile)
+    pools = pool_fractions(fractions, np.einsum("cs...,s...->c...", parts, profile))
+    return fractions, vent, pools
+
+
+def _mdme_slice(params, preset: PhantomPreset, k: int, center, pools, vent, bias) -> np.ndarray:
+    """The reconstructed complex MDME images ``(*recon, n_volumes)`` of slice ``k``: signal
+    with inflow, receive bias and background phase, then k-space truncation and noise."""
+    g = preset.geometry
+    t1, t2, pd = params.tissues.pool_arrays()
+    sim_shape = g.sim_matrix
+    inflow, factor = flow_maps(
+        params.flow, sim_shape, g.fov / sim_shape[0], MDME_PAPER.n_volumes, k,
+        propensity=0.4 + 0.6 * vent,
+    )  # fmt: skip
+    signal = acquisition.mdme_signal(
+        pools,
+        t1,
+        t2,
+        pd,
+        params.b1(center),
+        MDME_PAPER,
+        csf_index=_CSF,
+        inflow=inflow,
+        flow_factor=factor,
+    )
+    echo_of_volume = np.tile(np.arange(len(MDME_PAPER.te)), len(MDME_PAPER.td))
+    phases = np.stack([params.phase(center, e) for e in range(len(MDME_PAPER.te))])
+    signal *= bias * np.exp(1j * phases[echo_of_volume]).astype(np.complex64)
+    rng = np.random.default_rng([params.noise_seed, 0, k])
+    return np.moveaxis(
+        acquisition.kspace_truncate(
+            signal, g.mdme_matrix, g.recon_matrix, noise_sigma=preset.noise_sigma("mdme"), rng=rng
+        ),
+        0,
+        -1,
+    )
+
+
+def _flair_slice(params, preset: PhantomPreset, k: int, center, pools_flair, pools_mdme):
+    """Slice ``k`` of the conventional FLAIR (moved head, noise) and of its noise-free,
+    unmoved truth."""
+    g = preset.geometry
+    t1, t2, pd = params.tissues.pool_arrays()
+    flair_bias = params.flair_bias(center).astype(np.float32)
+    flair_signed = flair_bias * acquisition.flair_signal(
+        pools_flair, t1, t2, pd, CONVENTIONAL_FLAIR
+    )
+    rng = np.random.default_rng([params.noise_seed, 1, k])
+    flair = np.abs(
+        acquisition.kspace_truncate(
+            flair_signed, g.flair_matrix, g.recon_matrix,
+            noise_sigma=preset.noise_sigma("flair"), rng=rng,
+        )
+    )  # fmt: skip
+    truth_signed = flair_bias * acquisition.flair_signal(pools_mdme, t1, t2, pd, CONVENTIONAL_FLAIR)
+    noisefree = np.abs(acquisition.kspace_truncate(truth_signed, g.flair_matrix, g.recon_matrix))
+    return flair, noisefree
