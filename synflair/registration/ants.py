@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from synflair.errors import SynflairError
-from synflair.registration.backend import Estimation
+from synflair.registration.backend import Estimation, Resampling
 
 __all__ = [
     "ANTS_INTERPOLATION",
@@ -224,28 +224,15 @@ def estimate(job: Estimation, settings: AntsSettings = AntsSettings()) -> np.nda
     return itk_to_world(transform.parameters, transform.fixed_parameters)
 
 
-def resample(
-    moving: str | os.PathLike,
-    fixed: str | os.PathLike,
-    fixed_to_moving_world: np.ndarray,
-    *,
-    interpolation: str,
-    workdir: str | os.PathLike,
-) -> np.ndarray:
-    """Resample ``moving`` onto the grid of ``fixed`` with ``ants.apply_transforms``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The resampled data (float), in the voxel order of ``fixed``; 0 outside
-        the moving field of view.
-    """
+def resample(job: Resampling) -> np.ndarray:
+    """Resample with ``ants.apply_transforms`` (see :class:`Resampling`)."""
+    interpolation = job.interpolation
     if interpolation not in ANTS_INTERPOLATION:
         raise ValueError(
             f"interpolation must be one of {tuple(ANTS_INTERPOLATION)}, not {interpolation!r}"
         )
     ants = _ants()
-    parameters, fixed_parameters = world_to_itk(fixed_to_moving_world)
+    parameters, fixed_parameters = world_to_itk(job.fixed_to_moving_world)
     transform = ants.create_ants_transform(
         transform_type="AffineTransform",
         precision="double",
@@ -253,11 +240,11 @@ def resample(
         parameters=parameters.tolist(),
         fixed_parameters=fixed_parameters.tolist(),
     )
-    path = Path(workdir) / "apply_0GenericAffine.mat"
+    path = Path(job.workdir) / "apply_0GenericAffine.mat"
     ants.write_transform(transform, str(path))
     warped = ants.apply_transforms(
-        _read(fixed),
-        _read(moving),
+        _read(job.fixed),
+        _read(job.moving),
         transformlist=[str(path)],
         interpolator=ANTS_INTERPOLATION[interpolation],
         defaultvalue=0,

@@ -33,7 +33,7 @@ from synflair.nifti import load, load_data, load_mask, save
 from synflair.registration import ants as ants_backend
 from synflair.registration import export
 from synflair.registration import fsl as fsl_backend
-from synflair.registration.backend import Estimation, resolve_backend
+from synflair.registration.backend import Estimation, Resampling, resolve_backend
 from synflair.registration.transform import DOFS, WorldTransform
 
 __all__ = ["INTERPOLATIONS", "apply_transform", "choose_interpolation", "register"]
@@ -92,9 +92,7 @@ def _resample(
         interpolation = choose_interpolation(moving_image)
     if interpolation not in INTERPOLATIONS:
         raise SynflairError(f"interpolation must be one of {INTERPOLATIONS}, not {interpolation!r}")
-    data = _BACKENDS[backend].resample(
-        moving, fixed, matrix, interpolation=interpolation, workdir=workdir
-    )
+    data = _BACKENDS[backend].resample(Resampling(moving, fixed, matrix, interpolation, workdir))
     if interpolation == "nearest":
         dtype = moving_image.get_data_dtype()
         data = np.rint(data) if np.issubdtype(dtype, np.integer) else data

@@ -16,9 +16,19 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from synflair.errors import SynflairError
 
-__all__ = ["BACKENDS", "Estimation", "fsl_tool", "fsl_version", "require_fsl", "resolve_backend"]
+__all__ = [
+    "BACKENDS",
+    "Estimation",
+    "Resampling",
+    "fsl_tool",
+    "fsl_version",
+    "require_fsl",
+    "resolve_backend",
+]
 
 #: Accepted values of ``--backend``.
 BACKENDS = ("auto", "fsl", "ants")
@@ -45,6 +55,32 @@ class Estimation:
     dof: int
     workdir: str | os.PathLike
     fixed_mask: str | os.PathLike | None = None
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """What a backend's ``resample(job)`` does: ``moving`` onto the grid of ``fixed``.
+
+    It returns the resampled data (float) in the voxel order of ``fixed``, 0 outside the
+    moving field of view.
+
+    Attributes
+    ----------
+    moving, fixed : path-like
+        NIfTI images.
+    fixed_to_moving_world : (4, 4) numpy.ndarray
+        The registration (RAS mm).
+    interpolation : str
+        One of the backend's interpolations.
+    workdir : path-like
+        Scratch directory of the tool.
+    """
+
+    moving: str | os.PathLike
+    fixed: str | os.PathLike
+    fixed_to_moving_world: np.ndarray
+    interpolation: str
+    workdir: str | os.PathLike
 
 
 @functools.cache

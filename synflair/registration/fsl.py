@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from synflair.errors import SynflairError
-from synflair.registration.backend import Estimation, require_fsl
+from synflair.registration.backend import Estimation, Resampling, require_fsl
 
 __all__ = [
     "FLIRT_COSTS",
@@ -256,31 +256,18 @@ def estimate(job: Estimation, settings: FlirtSettings = FlirtSettings()) -> np.n
     return flirt_to_world(readFlirt(str(matrix_path)), job.moving, job.fixed)
 
 
-def resample(
-    moving: str | os.PathLike,
-    fixed: str | os.PathLike,
-    fixed_to_moving_world: np.ndarray,
-    *,
-    interpolation: str,
-    workdir: str | os.PathLike,
-) -> np.ndarray:
-    """Resample ``moving`` onto the grid of ``fixed`` with FLIRT (``-applyxfm``).
-
-    Returns
-    -------
-    numpy.ndarray
-        The resampled data, in the voxel order of ``fixed``.
-    """
+def resample(job: Resampling) -> np.ndarray:
+    """Resample with FLIRT (``-applyxfm``; see :class:`Resampling`)."""
     import nibabel as nib
     from fsl.transform.flirt import writeFlirt
 
     require_fsl("flirt")
-    workdir = Path(workdir)
+    workdir = Path(job.workdir)
     matrix_path = workdir / "apply.mat"
-    writeFlirt(world_to_flirt(fixed_to_moving_world, moving, fixed), str(matrix_path))
+    writeFlirt(world_to_flirt(job.fixed_to_moving_world, job.moving, job.fixed), str(matrix_path))
     out_file = workdir / "applied.nii.gz"
     interface = applyxfm_interface(
-        moving, fixed, matrix_path, out_file, interpolation=interpolation
+        job.moving, job.fixed, matrix_path, out_file, interpolation=job.interpolation
     )
     _run(interface, "FLIRT -applyxfm")
     return np.asarray(nib.load(str(out_file)).dataobj)

@@ -16,6 +16,7 @@ from synflair.registration.ants import (
     resample,
     world_to_itk,
 )
+from synflair.registration.backend import Resampling
 from synflair.registration.transform import rigid_matrix
 
 
@@ -106,7 +107,7 @@ def scipy_resample(moving, fixed, matrix, order):
 def test_resample_matches_independent_scipy_resampling(grids, tmp_path):
     moving, _, fixed = grids
     matrix = rigid_matrix((3.0, -2.0, 5.0), (2.0, 1.5, -1.0), center_mm=(0.0, 0.0, 0.0))
-    ours = resample(moving, fixed, matrix, interpolation="linear", workdir=tmp_path)
+    ours = resample(Resampling(moving, fixed, matrix, "linear", tmp_path))
     reference, inside = scipy_resample(moving, fixed, matrix, order=1)
     assert ours.shape == reference.shape
     assert inside.mean() > 0.5
@@ -119,7 +120,7 @@ def test_resample_matches_independent_scipy_resampling(grids, tmp_path):
 def test_nearest_resampling_keeps_labels(grids, tmp_path):
     _, labels, fixed = grids
     matrix = rigid_matrix((0.0, 0.0, 7.0), (1.0, 0.0, 0.0))
-    ours = resample(labels, fixed, matrix, interpolation="nearest", workdir=tmp_path)
+    ours = resample(Resampling(labels, fixed, matrix, "nearest", tmp_path))
     assert set(np.unique(ours)) <= {0.0, 1.0, 2.0}
     reference, inside = scipy_resample(labels, fixed, matrix, order=0)
     # Nearest neighbour may break ties at exact half-voxel positions differently.
@@ -129,4 +130,4 @@ def test_nearest_resampling_keeps_labels(grids, tmp_path):
 def test_resample_rejects_unknown_interpolation(grids, tmp_path):
     moving, _, fixed = grids
     with pytest.raises(ValueError, match="interpolation"):
-        resample(moving, fixed, np.eye(4), interpolation="cubic", workdir=tmp_path)
+        resample(Resampling(moving, fixed, np.eye(4), "cubic", tmp_path))
