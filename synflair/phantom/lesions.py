@@ -253,20 +253,9 @@ def render_composition(
 
 
 def render_lesions(lesions, template: Template, wm: np.ndarray) -> np.ndarray:
-    """Lesion fraction on the template grid, never above ``wm``.
+    """Lesion fraction on the template grid (float32, in [0, wm]; subtract it from ``wm``).
 
-    Parameters
-    ----------
-    lesions : sequence of Lesion
-    template : Template
-        Gives the grid (shape and affine; 1 mm voxels).
-    wm : numpy.ndarray, the template's shape
-        White-matter fraction the lesions replace.
-
-    Returns
-    -------
-    numpy.ndarray of float32
-        Fraction in [0, wm]; subtract it from ``wm``. See :func:`render_composition`
-        for the pools inside it.
+    The first output of :func:`render_composition`, with its parameters; that function also
+    gives the pools inside the lesions.
     """
     return render_composition(lesions, template, wm)[0]
