@@ -34,6 +34,8 @@ nifti_input
     checked like converted ones, then copied.
 anonymize
     Identifier scrubbing of sidecars and the check that no identifier leaks.
+publish
+    Writes a converted image and its sidecar: both or neither, leak-checked.
 cli
     ``synflair dicom2nifti``.
 study_cli

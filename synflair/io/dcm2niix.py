@@ -26,10 +26,10 @@ import nibabel as nib
 import numpy as np
 
 from synflair import nifti
-from synflair.atomic import write_json
 from synflair.errors import SynflairError
-from synflair.io.anonymize import check_no_identifiers, identifiers_of, scrub_sidecar
+from synflair.io.anonymize import identifiers_of, scrub_sidecar
 from synflair.io.dicom_files import describe_series, list_files, read_datasets, series_of
+from synflair.io.publish import publish_image
 from synflair.io.sidecar import sidecar_path
 
 __all__ = ["dcm2niix_interface", "find_dcm2niix", "standard_to_nifti"]
@@ -198,13 +198,8 @@ def standard_to_nifti(
         meta = json.loads(json_path.read_text()) if json_path.is_file() else {}
         image = nifti.load(images[0])
         data = native_or_float(image)
-        try:
-            nifti.save(data, image.affine, out_nii, dtype=data.dtype)
-            write_json(out_json, scrub_sidecar(meta))
-            check_no_identifiers([out_nii], identifiers, header_only=True)
-            check_no_identifiers([out_json], identifiers)
-        except BaseException:
-            for path in (out_nii, out_json):
-                path.unlink(missing_ok=True)
-            raise
+        publish_image(
+            data, image.affine, out_nii, out_json, scrub_sidecar(meta), identifiers,
+            dtype=data.dtype,
+        )  # fmt: skip
     return out_nii

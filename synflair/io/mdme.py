@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from synflair import __version__, nifti
+from synflair import __version__
 from synflair.errors import SynflairError
 from synflair.geometry import slice_normal, stack_affine
-from synflair.io.anonymize import check_no_identifiers
 from synflair.io.mdme_sort import read_pixels, sort_mdme
 from synflair.io.phase import DEFAULT_PHASE_SIGMA_MM, background_phase, phase_to_radians
 from synflair.io.plausibility import check_mdme_acquisition
-from synflair.io.sidecar import MDMESidecar, sidecar_path, write_mdme_sidecar
+from synflair.io.publish import publish_image
+from synflair.io.sidecar import MDMESidecar, sidecar_path
 from synflair.physics import MDMEProtocol
 
 __all__ = ["DEFAULT_SATURATION_ANGLE", "MDMEData", "mdme_to_nifti", "read_mdme"]
@@ -272,17 +272,5 @@ def mdme_to_nifti(
             "ConversionSoftwareVersion": __version__,
         },
     )
-    _publish(volumes, mdme.affine, out_nii, out_json, sidecar, mdme.identifiers)
+    publish_image(volumes, mdme.affine, out_nii, out_json, sidecar.to_json(), mdme.identifiers)
     return out_nii
-
-
-def _publish(volumes, affine, out_nii: Path, out_json: Path, sidecar, identifiers) -> None:
-    try:
-        nifti.save(volumes, affine, out_nii)
-        write_mdme_sidecar(out_json, sidecar)
-        check_no_identifiers([out_nii], identifiers, header_only=True)
-        check_no_identifiers([out_json], identifiers)
-    except BaseException:
-        for path in (out_nii, out_json):
-            path.unlink(missing_ok=True)
-        raise

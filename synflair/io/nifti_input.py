@@ -17,6 +17,7 @@ a sidecar without identifying keys (:func:`synflair.io.anonymize.scrub_sidecar`)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -27,7 +28,7 @@ from synflair import nifti
 from synflair.atomic import write_json
 from synflair.errors import SynflairError
 from synflair.io.anonymize import scrub_sidecar
-from synflair.io.sidecar import MDMESidecar, read_mdme_sidecar, sidecar_path, write_mdme_sidecar
+from synflair.io.sidecar import read_mdme_sidecar, sidecar_path, write_mdme_sidecar
 
 __all__ = ["MDME_VOLUMES", "import_flair_nifti", "import_mdme_nifti", "is_nifti"]
 
@@ -89,14 +90,8 @@ def import_mdme_nifti(
             "MDME DICOM with that component or change the key"
         )
     out_json = sidecar_path(out_nii)
-    clean = MDMESidecar(
-        echo_time=sidecar.echo_time,
-        saturation_delay=sidecar.saturation_delay,
-        repetition_time=sidecar.repetition_time,
-        flip_angle=sidecar.flip_angle,
-        saturation_flip_angle=sidecar.saturation_flip_angle,
-        image_component=sidecar.image_component,
-        extra={**scrub_sidecar(sidecar.extra), "Sources": [source.name]},
+    clean = dataclasses.replace(
+        sidecar, extra={**scrub_sidecar(sidecar.extra), "Sources": [source.name]}
     )
     try:
         nifti.save(data, image.affine, out_nii)
