@@ -33,7 +33,7 @@ from synflair.nifti import load, load_data, load_mask, save
 from synflair.registration import ants as ants_backend
 from synflair.registration import export
 from synflair.registration import fsl as fsl_backend
-from synflair.registration.backend import Estimation, Resampling, resolve_backend
+from synflair.registration.backend import Estimation, Resampling, resolve_backend, resolve_settings
 from synflair.registration.transform import DOFS, WorldTransform
 
 __all__ = ["INTERPOLATIONS", "apply_transform", "choose_interpolation", "register"]
@@ -201,7 +201,9 @@ def register(
     """
     moving, fixed = Path(moving), Path(fixed)
     moving_image, fixed_image = _check_inputs(moving, fixed, dof, interpolation, fixed_mask)
-    name, settings = _backend_settings(backend, settings)
+    name, settings = resolve_settings(
+        backend, ("flirt",), settings, fsl_backend.FlirtSettings, ants_backend.AntsSettings
+    )
     with tempfile.TemporaryDirectory(prefix="synflair-register-") as work:
         work = Path(work)
         job = Estimation(moving, fixed, dof, work, fixed_mask)
@@ -235,19 +237,6 @@ def _check_inputs(moving: Path, fixed: Path, dof: int, interpolation: str, fixed
     if fixed_mask is not None:
         load_mask(fixed_mask, reference=fixed_image, reference_path=fixed)
     return moving_image, fixed_image
-
-
-def _backend_settings(backend: str, settings):
-    """The backend that runs (``auto`` resolved) and its settings (default, or checked)."""
-    name = resolve_backend(backend, ("flirt",))
-    expected = fsl_backend.FlirtSettings if name == "fsl" else ants_backend.AntsSettings
-    settings = expected() if settings is None else settings
-    if not isinstance(settings, expected):
-        raise SynflairError(
-            f"backend {name!r} needs settings of type {expected.__name__}, "
-            f"not {type(settings).__name__}"
-        )
-    return name, settings
 
 
 def _write_outputs(

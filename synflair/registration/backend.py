@@ -28,6 +28,7 @@ __all__ = [
     "fsl_version",
     "require_fsl",
     "resolve_backend",
+    "resolve_settings",
 ]
 
 #: Accepted values of ``--backend``.
@@ -152,3 +153,37 @@ def resolve_backend(name: str, tools: tuple[str, ...] = ()) -> str:
     if name == "fsl":
         require_fsl(*tools)
     return name
+
+
+def resolve_settings(backend: str, tools: tuple[str, ...], settings, fsl: type, ants: type):
+    """The backend that runs (:func:`resolve_backend`) and its settings.
+
+    Parameters
+    ----------
+    backend : {"auto", "fsl", "ants"}
+    tools : tuple of str
+        FSL executables the step needs.
+    settings : object or None
+        The caller's settings; None: the default of the backend that runs.
+    fsl, ants : type
+        The settings class of each backend.
+
+    Returns
+    -------
+    name : {"fsl", "ants"}
+    settings : fsl or ants instance
+
+    Raises
+    ------
+    SynflairError
+        If ``settings`` belong to the other backend.
+    """
+    name = resolve_backend(backend, tools)
+    expected = fsl if name == "fsl" else ants
+    settings = expected() if settings is None else settings
+    if not isinstance(settings, expected):
+        raise SynflairError(
+            f"backend {name!r} needs settings of type {expected.__name__}, "
+            f"not {type(settings).__name__}"
+        )
+    return name, settings

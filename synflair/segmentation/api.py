@@ -32,7 +32,7 @@ import numpy as np
 from synflair.atomic import atomic_outputs
 from synflair.errors import SynflairError
 from synflair.nifti import load_data, load_mask, save
-from synflair.registration.backend import resolve_backend
+from synflair.registration.backend import resolve_settings
 from synflair.segmentation import ants as ants_backend
 from synflair.segmentation import fsl as fsl_backend
 
@@ -198,14 +198,9 @@ def segment(
         raise SynflairError(f"prefix must be a non-empty file name part, not {prefix!r}")
     t1w, mask = Path(t1w), Path(mask)
     data, inside, image = _check_inputs(t1w, mask)
-    name = resolve_backend(backend, ("fast",))
-    expected = fsl_backend.FastSettings if name == "fsl" else ants_backend.AtroposSettings
-    settings = expected() if settings is None else settings
-    if not isinstance(settings, expected):
-        raise SynflairError(
-            f"backend {name!r} needs settings of type {expected.__name__}, "
-            f"not {type(settings).__name__}"
-        )
+    name, settings = resolve_settings(
+        backend, ("fast",), settings, fsl_backend.FastSettings, ants_backend.AtroposSettings
+    )
     with tempfile.TemporaryDirectory(prefix="synflair-segment-") as work:
         work = Path(work)
         stripped = save(np.where(inside, data, 0.0), image.affine, work / "t1w_brain.nii.gz")
