@@ -349,8 +349,10 @@ def train_stage(
     progress = Progress(
         total, f"stage {stage}", every=config.log_every, initial=iteration, logger=log
     )
-    if selecting and iteration == 0:
-        score()  # the initial weights (stage 2: the stage-1 model) are a candidate too
+    if selecting and best is None:
+        # the initial weights (stage 2: the stage-1 model) are a candidate too; so are those of
+        # a checkpoint written without validation subjects
+        score()
     with progress:
         while iteration < total:
             trainer.set_lr_factor(config.stage(stage).lr_factor(iteration))
