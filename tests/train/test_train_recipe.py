@@ -253,3 +253,36 @@ def test_validation_subjects_are_the_last_training_subjects(n, fraction, expecte
     assert chosen == sorted(train)[n - expected :] if expected else chosen == []
     with pytest.raises(ValueError, match="validation fraction"):
         validation_subjects(train, 1.0)
+
+
+class _StopAfter:
+    def __init__(self, n):
+        self.n = n
+
+    @property
+    def requested(self):
+        self.n -= 1
+        return self.n < 0
+
+
+def test_resume_keeps_the_selection_state(cohort, tmp_path):
+    from synflair.train.session import TrainingInterrupted
+
+    manifest, validation_path = cohort
+    config = config_from_dict(RECIPE)
+    rule = InputNormalization()
+    data = load_training_data(read_manifest(manifest), rule)
+    validation = load_validation(read_validation_manifest(validation_path), rule)
+    whole = load_model(train_stage(config, 1, data, out=tmp_path / "a.pt",
+                                   workdir=tmp_path / "wa", validation=validation))  # fmt: skip
+    with pytest.raises(TrainingInterrupted):
+        train_stage(config, 1, data, out=tmp_path / "b.pt", workdir=tmp_path / "wb",
+                    validation=validation, stop=_StopAfter(6))  # fmt: skip
+    resumed = load_model(train_stage(config, 1, data, out=tmp_path / "b.pt",
+                                     workdir=tmp_path / "wb", validation=validation,
+                                     resume=True))  # fmt: skip
+    assert resumed.selection == whole.selection
+    for key, value in whole.generator_state.items():
+        assert torch.equal(value, resumed.generator_state[key]), key
+    history = pd.read_csv(tmp_path / "wb" / "validation.tsv", sep="\t")
+    assert list(history["iteration"]) == [0, 4, 8, 12]
