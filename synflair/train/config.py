@@ -266,7 +266,7 @@ class ObjectiveConfig:
 
 @dataclass(frozen=True)
 class SelectionConfig:
-    """Model selection on the validation subjects (:mod:`synflair.train.validation`).
+    """Model selection of stage 2 on the validation subjects (:mod:`synflair.train.validation`).
 
     Attributes
     ----------

@@ -212,10 +212,11 @@ def train_stage(
         When ``stop.requested`` becomes true, a checkpoint is written and
         :class:`TrainingInterrupted` raised.
     validation : list of ValidationSubject, optional
-        With ``selection.every > 0``: scored at the start and every ``every``
-        iterations (``workdir/validation.tsv``); the weights written are those of the
-        best score (:func:`synflair.train.validation.is_better`), and the model file
-        records what was chosen and on which subjects.
+        Stage 2 with ``selection.every > 0``: scored at the start (the stage-1 weights)
+        and every ``every`` iterations (``workdir/validation.tsv``); the weights written
+        are those of the best score (:func:`synflair.train.validation.is_better`), and
+        the model file records what was chosen and on which subjects. Stage 1 keeps its
+        last weights.
 
     Returns
     -------
@@ -258,7 +259,9 @@ def train_stage(
     voxel_sampler = VoxelSampler(data, objective.voxels, voxel_rng) if objective.voxels else None
     losses = LossLog(stage, device)
     iteration = 0
-    selecting = bool(validation) and config.selection.every > 0
+    # the final model (stage 2) is selected; stage 1 fits the synthetic FLAIR and keeps its
+    # last weights, which stage 2 then scores as its first candidate
+    selecting = bool(validation) and config.selection.every > 0 and stage == 2
     best: Score | None = None
     best_state: dict = {}
     history: list[dict] = []

@@ -187,6 +187,8 @@ def test_training_with_selection_keeps_the_best_validation_weights(cohort, tmp_p
     assert validation[0].lesions.sum() >= 5
     out1 = train_stage(config, 1, data, out=tmp_path / "s1.pt", workdir=tmp_path / "w1",
                        validation=validation)  # fmt: skip
+    assert load_model(out1).selection == {}  # stage 1 keeps its last weights
+    assert not (tmp_path / "w1" / "validation.tsv").exists()
     out2 = train_stage(config, 2, data, out=tmp_path / "s2.pt", workdir=tmp_path / "w2",
                        init=load_model(out1), validation=validation)  # fmt: skip
     model = load_model(out2)
@@ -273,12 +275,14 @@ def test_resume_keeps_the_selection_state(cohort, tmp_path):
     rule = InputNormalization()
     data = load_training_data(read_manifest(manifest), rule)
     validation = load_validation(read_validation_manifest(validation_path), rule)
-    whole = load_model(train_stage(config, 1, data, out=tmp_path / "a.pt",
+    init = load_model(train_stage(config, 1, data, out=tmp_path / "s1.pt",
+                                  workdir=tmp_path / "w1"))  # fmt: skip
+    whole = load_model(train_stage(config, 2, data, out=tmp_path / "a.pt", init=init,
                                    workdir=tmp_path / "wa", validation=validation))  # fmt: skip
     with pytest.raises(TrainingInterrupted):
-        train_stage(config, 1, data, out=tmp_path / "b.pt", workdir=tmp_path / "wb",
+        train_stage(config, 2, data, out=tmp_path / "b.pt", workdir=tmp_path / "wb", init=init,
                     validation=validation, stop=_StopAfter(6))  # fmt: skip
-    resumed = load_model(train_stage(config, 1, data, out=tmp_path / "b.pt",
+    resumed = load_model(train_stage(config, 2, data, out=tmp_path / "b.pt", init=init,
                                      workdir=tmp_path / "wb", validation=validation,
                                      resume=True))  # fmt: skip
     assert resumed.selection == whole.selection
