@@ -114,12 +114,15 @@ def known(graph: dict[str, set[str]], name: str) -> str | None:
 GRAPH = library_modules()
 
 
-def edges():
+def edges() -> list[tuple[str, str]]:
+    """(importer, imported module) pairs, each once."""
+    found = set()
     for source, names in GRAPH.items():
         for name in names:
             target = known(GRAPH, name)
             if target is not None and target != source:
-                yield source, target
+                found.add((source, target))
+    return sorted(found)
 
 
 def test_graph_is_read():
