@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -109,7 +110,8 @@ def flair_and_lesions(run: Path, subject: str, model: Path, out: Path) -> tuple[
             argv += [f"--{tissue.lower()}", f"{seg}label-{tissue}_probseg.nii.gz"]
         status = synflair_main([*argv, "--out", str(lesions)])  # fmt: skip
         if status:
-            raise SystemExit(f"synflair lesions failed on {flair}")
+            log.warning("synflair lesions refused %s: no lesion map (Dice n/a)", flair)
+            return flair, None
     return flair, lesions
 
 
@@ -122,15 +124,15 @@ def score(run: Path, subject: str, images: dict[str, tuple[Path, Path]]) -> pd.D
     dseg = load_data(res(run, "segmentation", subject, "dseg.nii.gz"), ndim=3)[0]
     flairs = {"synthetic": load_data(res(run, "quantify", subject,
                                          "desc-synthetic_FLAIR.nii.gz"), ndim=3)[0]}  # fmt: skip
-    lesion_maps = {
-        "synthetic": load_data(res(run, "lesions", subject, "desc-synthetic_lesions.nii.gz"),
-                               ndim=3)[0] > 0.5,
-        "conventional": load_data(res(run, "lesions", subject,
-                                      "desc-conventional_lesions.nii.gz"), ndim=3)[0] > 0.5,
-    }  # fmt: skip
+    lesion_maps = {}
+    for name in ("synthetic", "conventional"):
+        path = res(run, "lesions", subject, f"desc-{name}_lesions.nii.gz")
+        if path.is_file():  # the lesion segmentation may have refused the image
+            lesion_maps[name] = load_data(path, ndim=3)[0] > 0.5
     for name, (flair, lesions) in images.items():
         flairs[name] = load_data(flair, ndim=3)[0]
-        lesion_maps[name] = load_data(lesions, ndim=3)[0] > 0.5
+        if lesions is not None:
+            lesion_maps[name] = load_data(lesions, ndim=3)[0] > 0.5
     truth_path = (run / "resources/phantom" / f"sub-{subject}" / "truth"
                   / f"sub-{subject}_label-lesion_mask.nii.gz")  # fmt: skip
     truth = load_data(truth_path, ndim=3)[0] > 0.5 if truth_path.is_file() else None
@@ -190,17 +192,19 @@ def main() -> None:
     parser.add_argument("--stage1-of", help="also score this recipe's stage-1 model")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--train-only", action="store_true", help="train (and cache) only")
+    parser.add_argument("--test", nargs="+", help="test subjects (default: the run's metrics)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
-    subjects = pd.read_csv(args.run / "results/stats/subjects.tsv", sep="\t", dtype=str) \
-        if (args.run / "results/stats/subjects.tsv").is_file() else None  # fmt: skip
+    # the manifests hold paths relative to the run folder (the workflow's working directory)
+    args.run, args.out = args.run.resolve(), args.out.resolve()
+    specs = (spec.partition("=") for spec in args.recipe)
+    args.recipe = [f"{name}={Path(preset).resolve()}" for name, _, preset in specs]
+    os.chdir(args.run)
     metrics = sorted((args.run / "results/metrics").glob("sub-*/sub-*_metrics.tsv"))
-    test = [p.name.split("_")[0].removeprefix("sub-") for p in metrics]
-    if subjects is not None and "split" in subjects:
-        test = list(subjects[subjects["split"] == "test"]["subject"])
-    if not test:
-        raise SystemExit(f"{args.run}: no test subjects (results/metrics/sub-*/...metrics.tsv)")
+    test = args.test or [p.name.split("_")[0].removeprefix("sub-") for p in metrics]
+    if not test and not args.train_only:
+        raise SystemExit(f"{args.run}: no test subjects (give --test, or run the workflow)")
     log.info("test subjects: %s", test)
     images: dict[str, dict[str, tuple[Path, Path]]] = {s: {} for s in test}
     timing = {}
