@@ -33,7 +33,7 @@ def test_snakefmt_leaves_the_rules_unchanged():
 
 @pytest.mark.parametrize(
     "configfile, n_subjects, n_test",
-    [("config/ci.yaml", 5, 2), ("config/config.yaml", 12, 3), ("config/paper.yaml", 40, 10)],
+    [("config/ci.yaml", 5, 2), ("config/config.yaml", 14, 6), ("config/paper.yaml", 40, 10)],
 )
 def test_dry_run_plans_every_stage(workflow_dir, configfile, n_subjects, n_test):
     result = snakemake(workflow_dir, "-n", "--configfile", configfile)
@@ -51,3 +51,6 @@ def test_dry_run_plans_every_stage(workflow_dir, configfile, n_subjects, n_test)
     assert counts["lesions_segment"] == n_subjects + 3 * n_test
     assert counts["evaluate_metrics"] == n_test and counts["evaluate_stats"] == 1
     assert counts["evaluate_truth"] == n_subjects and counts["report_html"] == 1
+    # the demo keeps its last 3 training subjects for validation (model selection)
+    validating = configfile == "config/config.yaml"
+    assert counts.get("train_validation_manifest", 0) == int(validating)

@@ -8,9 +8,9 @@ VALIDATION = validation_subjects(TRAIN, TRAINING.get("validation_fraction", 0.0)
 FIT = [s for s in TRAIN if s not in VALIDATION]
 
 
-def manifest_inputs(subjects):
-    """The files of a training manifest for ``subjects``."""
-    return {
+# The files of the training and the validation manifest.
+MANIFEST_INPUTS = {
+    part: {
         "mdme": expand(res("nifti", "{subject}", "mdme.nii.gz"), subject=subjects),
         "mask": [synthetic_path("mask", s) for s in subjects],
         "target": expand(
@@ -22,11 +22,13 @@ def manifest_inputs(subjects):
             subject=subjects,
         ),
     }
+    for part, subjects in (("fit", FIT), ("validation", VALIDATION))
+}
 
 
 rule train_manifest:
     input:
-        **manifest_inputs(FIT),
+        **MANIFEST_INPUTS["fit"],
     output:
         "results/train/manifest.tsv",
     log:
@@ -41,7 +43,7 @@ rule train_manifest:
 
 rule train_validation_manifest:
     input:
-        **manifest_inputs(VALIDATION),
+        **MANIFEST_INPUTS["validation"],
         lesions=expand(
             res("lesions", "{subject}", "desc-conventional_lesions.nii.gz"),
             subject=VALIDATION,
