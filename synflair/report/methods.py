@@ -58,6 +58,26 @@ def _training_summary(training: dict) -> str:
     for stage in (1, 2):
         parts.append(f"stage {stage}: {iterations or settings.stage(stage).iterations} iterations")
     parts.append(f"seed {settings.seed}")
+    objective = settings.objective
+    if objective.paired > 0:
+        term = f"a paired {objective.paired_loss} term against the registered conventional FLAIR"
+        if objective.paired_loss == "pinball" and objective.hyper_threshold > 0:
+            term += (
+                f" (voxels whose CSF-suppressed synthetic FLAIR exceeds "
+                f"{objective.hyper_threshold:g} x the subject's median fit to the "
+                f"{objective.hyper_quantile:g}-quantile)"
+            )
+        if objective.adversarial > 0:
+            term += f" plus {objective.adversarial:g} x the adversarial term"
+        parts.append(f"stage 2 minimizing {term}")
+    fraction = training.get("validation_fraction", 0.0)
+    if settings.selection.every > 0 and fraction > 0:
+        parts.append(
+            f"stage-2 weights chosen on validation subjects (the last {100 * fraction:g} % of the "
+            "training subjects, not trained on) as the highest intracranial PSNR among "
+            f"checkpoints with lesion contrast >= {settings.selection.min_contrast:g} of the "
+            "conventional FLAIR's"
+        )
     return ", ".join(parts)
 
 
