@@ -134,3 +134,34 @@ def test_bad_recipe_keys(cohort, capsys, case):
     assert_refused(argv(root, manifest, validation, preset), capsys,
                    names=["preset.yaml", *names], outputs=[root / "out" / "model.pt"],
                    inputs=[manifest, validation])  # fmt: skip
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SPLIT_CASES = {
+    "test fraction 0": ("phantom", "test_fraction", 0, ["'phantom.test_fraction'", "0"]),
+    "test fraction 1": ("phantom", "test_fraction", 1.0, ["'phantom.test_fraction'", "1.0"]),
+    "test fraction as text": ("phantom", "test_fraction", "half",
+                              ["'phantom.test_fraction'", "'half'"]),
+    "validation fraction 1": ("training", "validation_fraction", 1,
+                              ["'training.validation_fraction'", "1"]),
+    "validation fraction negative": ("training", "validation_fraction", -0.2,
+                                     ["'training.validation_fraction'", "-0.2"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(SPLIT_CASES))
+def test_bad_split_fractions_stop_before_any_job(case):
+    """The workflow config's split keys are refused by the schema check common.smk runs."""
+    from synflair.errors import SynflairError
+    from synflair.schema import check_against_schema, load_schema
+
+    section, key, value, names = SPLIT_CASES[case]
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config[section][key] = value
+    schema = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    with pytest.raises(SynflairError) as info:
+        check_against_schema(config, schema)
+    message = str(info.value)
+    assert "\n" not in message
+    for name in names:
+        assert name in message, message
