@@ -55,11 +55,14 @@ class TissueStats:
         Robust SD (1.4826 MAD) of the pure voxels.
     n_voxels : int
         Number of pure voxels.
+    lower_quartile : float
+        25th percentile of the pure voxels' FLAIR intensity.
     """
 
     location: float
     scale: float
     n_voxels: int
+    lower_quartile: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def pure_tissue(mask: np.ndarray, probs: Sequence[np.ndarray], purity: float,
 def _stats(values: np.ndarray) -> TissueStats:
     median = float(np.median(values))
     scale = MAD_TO_SD * float(np.median(np.abs(values - median)))
-    return TissueStats(median, scale, int(values.size))
+    return TissueStats(median, scale, int(values.size), float(np.percentile(values, 25)))
 
 
 def lower_half_sd(values: np.ndarray, location: float) -> float:
@@ -192,24 +195,31 @@ def check_brain_contrast(reference: IntensityReference) -> None:
     Raises
     ------
     SynflairError
-        When white matter has no spread (a uniform image) or CSF is not darker than
-        white matter by ``MIN_CSF_CONTRAST_SD`` white-matter SDs (noise, a non-brain
-        image, or tissue maps of another image).
+        When white matter has no spread (a uniform image) or the darkest quarter of
+        the pure CSF (its lower quartile) is not darker than white matter by
+        ``MIN_CSF_CONTRAST_SD`` white-matter SDs (noise, a non-brain image, or tissue
+        maps of another image).
     """
     t = reference.tissues
     figures = (
         f"FLAIR medians GM {t['GM'].location:.4g}, WM {t['WM'].location:.4g}, "
         f"CSF {t['CSF'].location:.4g}, WM SD {reference.spread:.3g}"
     )
-    if not reference.spread > 0 or not reference.wm_location > 0:
+    # a spread at float rounding level (a uniform image after bias correction) is none
+    if not reference.wm_location > 0 or not reference.spread > 1e-4 * reference.wm_location:
         raise SynflairError(
             f"no plausible brain intensity structure: white matter is uniform or dark ({figures}); "
             "expected a brain FLAIR"
         )
-    contrast = (reference.wm_location - t["CSF"].location) / reference.spread
+    # The darkest quarter of the pure CSF, not its median: a synthetic FLAIR's CSF is
+    # half unsuppressed where partial volume and flow corrupt the fit (its median can
+    # reach the WM's), but its ventricles stay dark; in noise or a uniform image the
+    # lower quartile is within 0.7 SD of the median.
+    contrast = (reference.wm_location - t["CSF"].lower_quartile) / reference.spread
     if contrast < MIN_CSF_CONTRAST_SD:
         raise SynflairError(
-            f"no plausible GM/WM/CSF intensity structure: CSF is only {contrast:.2f} WM SDs "
-            f"darker than white matter ({figures}); expected a brain FLAIR (CSF dark) whose "
+            f"no plausible GM/WM/CSF intensity structure: the darkest quarter of CSF is only "
+            f"{contrast:.2f} WM SDs darker than white matter ({figures}, CSF lower quartile "
+            f"{t['CSF'].lower_quartile:.4g}); expected a brain FLAIR (CSF dark) whose "
             f"tissue maps belong to it (at least {MIN_CSF_CONTRAST_SD:g} SDs)"
         )

@@ -122,3 +122,20 @@ def test_growth_enters_growable_t1_hypointense_voxels_only_from_a_seed():
     grown = grow_lesions(belief, np.ones(belief.shape, bool), params, growable=growable)
     assert np.flatnonzero(plain[:, 1, 1]).tolist() == [2]
     assert np.flatnonzero(grown[:, 1, 1]).tolist() == [2, 3, 4]
+
+
+def test_a_synthetic_flair_with_half_unsuppressed_csf_is_a_brain():
+    """Synthetic FLAIR (demo phantom ph11): pure CSF median above WM, ventricles dark."""
+    rng = np.random.default_rng(3)
+    wm = rng.normal(17.2, 0.7, 5000)
+    gm = rng.normal(23.9, 1.5, 3000)
+    csf = np.concatenate([rng.normal(4.0, 2.0, 700), rng.normal(22.0, 3.0, 1300)])
+    flair = np.concatenate([gm, wm, csf])
+    pure = [np.zeros(flair.size, bool) for _ in range(3)]
+    pure[0][:3000], pure[1][3000:8000], pure[2][8000:] = True, True, True
+    reference = intensity_reference(flair, pure)
+    assert reference.tissues["CSF"].location > reference.wm_location  # the median says "no"
+    check_brain_contrast(reference)  # the dark quarter says "brain"
+    noise = rng.normal(17.2, 0.7, flair.size)
+    with pytest.raises(SynflairError, match="darkest quarter of CSF"):
+        check_brain_contrast(intensity_reference(noise, pure))
