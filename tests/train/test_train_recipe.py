@@ -155,7 +155,7 @@ def test_subject_scores_psnr_and_contrast():
 @pytest.fixture(scope="module")
 def cohort(tiny_cohort, tmp_path_factory):
     """2 training subjects and a validation manifest of a third with lesion map and dseg."""
-    from conftest import write_cohort
+    from train_cohort import write_cohort
 
     from synflair.nifti import load_data, save
 
