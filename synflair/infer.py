@@ -303,7 +303,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run ``synflair infer``."""
-    from synflair.train.session import resolve_device
+    from synflair.train.session import describe_device, resolve_device
 
     model = load_model(args.model, allow_checkpoint=True)
     image = nifti.load(args.mdme)
@@ -315,12 +315,14 @@ def run(args: argparse.Namespace) -> None:
     mdme, _ = nifti.load_data(args.mdme, ndim=4)
     if args.threads is not None and args.threads < 1:
         raise SynflairError(f"--threads must be a positive integer, not {args.threads!r}")
+    device = resolve_device(args.device)
+    log.info("inference on %s (--device %s)", describe_device(device), args.device)
     flair = predict_volume(
         model,
         mdme,
         mask,
         full=args.full,
-        device=resolve_device(args.device),
+        device=device,
         threads=args.threads,
         name=str(args.mdme),
     )

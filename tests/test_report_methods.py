@@ -34,3 +34,17 @@ def test_the_report_reads_only_report_config():
         assert methods_paragraph(part, n_train=5, n_test=2) == methods_paragraph(
             full, n_train=5, n_test=2
         )
+
+
+def test_methods_say_what_ran_not_auto():
+    config = copy.deepcopy(CONFIG)
+    config["training"]["device"] = "auto"
+    config["registration"]["backend"] = "auto"
+    config["segmentation"]["backend"] = "auto"
+    ran_on = {"training": "cuda:0 (NVIDIA H100)", "registration": "ants", "segmentation": "fsl"}
+    text = methods_paragraph(config, ran_on=ran_on)
+    assert "device cuda:0 (NVIDIA H100) (configured: auto)" in text
+    assert "ants (configured: auto) backend" in text
+    assert "fsl (configured: auto) backend" in text
+    unrecorded = methods_paragraph(config)
+    assert "device auto (configured; what ran was not recorded)" in unrecorded

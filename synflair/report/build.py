@@ -199,8 +199,13 @@ def build_report(
     *,
     representative: list[str] | None = None,
     n_train: int | None = None,
+    ran_on: dict[str, str] | None = None,
 ) -> Path:
     """Write the self-contained HTML report, the result first.
+
+    ``ran_on`` (optional) says what actually ran: ``training`` (the device, from the
+    stage-2 ``model.json``), ``registration`` and ``segmentation`` (the backends,
+    ``auto`` resolved); the methods paragraph reports them.
 
     Order: the verdict (one sentence per claim of the paper), the paper's Table
     beside this run's and the representative figure; the paired per-subject plot;
@@ -248,7 +253,9 @@ def build_report(
         ),
         *_lesion_section(metrics, counts, summaries, shown),
         "<h2>Methods</h2>",
-        f"<p>{escape(methods_paragraph(config, n_train=n_train, n_test=len(subjects)))}</p>",
+        "<p>"
+        + escape(methods_paragraph(config, n_train=n_train, n_test=len(subjects), ran_on=ran_on))
+        + "</p>",
         *_tables_section(results["table"], tests, results["normality"], reasons),
         "<h2>Figures of every test subject</h2>",
     ]

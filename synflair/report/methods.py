@@ -97,10 +97,29 @@ def _conventional_lesions(config: dict) -> str:
     return "the conventional FLAIR after registration to synthetic space"
 
 
+def _ran(what: str, configured: str, actual: str | None) -> str:
+    """``"device cuda:0 (NVIDIA H100)"``; ``"... (configured: auto)"`` where they differ."""
+    label = f"{what} " if what else ""
+    if not actual:
+        return f"{label}{configured} (configured; what ran was not recorded)"
+    if configured == "auto":
+        return f"{label}{actual} (configured: auto)"
+    return f"{label}{actual}"
+
+
 def methods_paragraph(
-    config: dict, *, n_train: int | None = None, n_test: int | None = None
+    config: dict,
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    ran_on: dict[str, str] | None = None,
 ) -> str:
-    """One paragraph describing what this run did, generated from ``config``."""
+    """One paragraph describing what this run did, generated from ``config``.
+
+    ``ran_on`` (``training``, ``registration``, ``segmentation``) replaces the
+    configured device and backends (which may say ``auto``) by what actually ran.
+    """
+    ran_on = ran_on or {}
     q = config["quantification"]
     pre = config["preprocess"]
     if config["cohort"] == "phantom":
@@ -128,10 +147,13 @@ def methods_paragraph(
         f"thresholds {pre['ir_threshold']:g} / {pre['t2_threshold']:g}). The pixel-wise generator "
         "and multi-resolution discriminator were trained in two stages "
         f"({_training_summary(config['training'])}"
-        f", device {config['training']['device']}). Conventional FLAIR was registered to synthetic "
-        f"FLAIR ({reg['backend']} backend, {reg['dof']} dof); "
+        f", {_ran('device', config['training']['device'], ran_on.get('training'))}). "
+        "Conventional FLAIR was registered to synthetic "
+        f"FLAIR ({_ran('', reg['backend'], ran_on.get('registration'))} backend, "
+        f"{reg['dof']} dof); "
         f"the {_segmentation_input(seg)} was segmented into GM, WM and CSF inside the "
-        f"intracranial mask ({seg['backend']} backend); lesions were segmented with synflair's "
+        f"intracranial mask ({_ran('', seg['backend'], ran_on.get('segmentation'))} backend); "
+        "lesions were segmented with synflair's "
         f"lesion-growth method on each FLAIR ({_conventional_lesions(config)}). PSNR (peak "
         f"{met['peak']:g}) and NRMSE were computed on the {met['scaling']} "
         "intensity scale (every FLAIR scaled to an intracranial mean of 2000) and compared with "

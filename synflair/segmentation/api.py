@@ -20,6 +20,7 @@ directory inside ``DIR`` and moved into place only when all are complete.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -77,11 +78,16 @@ class SegmentationResult:
 
 
 def output_paths(out_dir: str | os.PathLike, prefix: str) -> dict[str, Path]:
-    """The output file of each key ``"dseg"``, ``"CSF"``, ``"GM"``, ``"WM"``."""
+    """The output file of each key ``"dseg"``, ``"CSF"``, ``"GM"``, ``"WM"``, ``"sidecar"``.
+
+    The sidecar (``P_dseg.json``) says which backend ran (``auto`` resolved) and on
+    what image.
+    """
     out_dir = Path(out_dir)
     paths = {"dseg": out_dir / f"{prefix}_dseg.nii.gz"}
     for name in CLASSES:
         paths[name] = out_dir / f"{prefix}_label-{name}_probseg.nii.gz"
+    paths["sidecar"] = out_dir / f"{prefix}_dseg.json"
     return paths
 
 
@@ -213,7 +219,13 @@ def segment(
     _fill_unlabelled(data, inside, labels, probabilities)
     labels, probabilities, means = order_classes(data, labels, probabilities, name=str(t1w))
     paths = output_paths(out_dir, prefix)
-    _write_all(paths, labels, probabilities, image)
+    sidecar = {
+        "Description": "GM/WM/CSF segmentation inside the intracranial mask",
+        "Backend": name,
+        "Sources": [t1w.name],
+        "ClassMeans": [float(m) for m in means],
+    }
+    _write_all(paths, labels, probabilities, image, sidecar)
     log.info(
         "segmented %s with %s: CSF/GM/WM mean T1w %s, voxels %s",
         t1w.name,
@@ -229,9 +241,10 @@ def segment(
     )
 
 
-def _write_all(paths: dict[str, Path], labels, probabilities, image) -> None:
+def _write_all(paths: dict[str, Path], labels, probabilities, image, sidecar: dict) -> None:
     """Write all outputs to temporaries beside them, then rename them into place together."""
     with atomic_outputs(paths) as staged:
+        staged["sidecar"].write_text(json.dumps(sidecar, indent=2) + "\n")
         save(
             labels,
             image.affine,

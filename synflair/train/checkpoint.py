@@ -275,6 +275,8 @@ def _load_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
         path, build_discriminator(payload["config"]), payload["discriminator"], "discriminator"
     )
     _check_selection(path, what, payload.get("selection", {}))
+    if not isinstance(payload.get("device", ""), str):
+        raise SynflairError(f"{path}: {what} field 'device' is not a string")
     if payload["format"] == CHECKPOINT_FORMAT:
         for name in ("opt_generator", "opt_discriminator"):
             _check_tensors(path, name, payload[name], flat=False)
@@ -305,6 +307,9 @@ class ModelFile:
         How the weights were chosen (:mod:`synflair.train.validation`): ``rule``,
         ``subjects`` (the validation subjects), ``iteration`` and the scores of the
         selected evaluation; empty when no selection was made (the last weights).
+    device : str
+        What the training ran on, in words (empty for files written before it was
+        recorded).
     """
 
     path: Path
@@ -315,6 +320,7 @@ class ModelFile:
     generator_state: dict
     discriminator_state: dict
     selection: dict = field(default_factory=dict)
+    device: str = ""
 
     @property
     def in_channels(self) -> int:
@@ -353,11 +359,13 @@ def save_model(
     generator: torch.nn.Module,
     discriminator: torch.nn.Module,
     selection: dict | None = None,
+    device: str | None = None,
 ) -> Path:
     """Write ``MODEL.pt`` atomically (CPU weights and everything inference needs).
 
     ``selection`` (optional) records how the weights were chosen: a flat mapping
     of names to strings, numbers or lists of strings (see :class:`ModelFile`).
+    ``device`` (optional) says in words what the training ran on.
     """
     payload: dict[str, Any] = {
         "format": MODEL_FORMAT,
@@ -372,6 +380,8 @@ def save_model(
     }
     if selection:
         payload["selection"] = dict(selection)
+    if device:
+        payload["device"] = str(device)
     return save_archive(path, payload)
 
 
@@ -393,5 +403,6 @@ def load_model(path: str | os.PathLike, *, allow_checkpoint: bool = False) -> Mo
         payload["generator"],
         payload["discriminator"],
         payload.get("selection", {}),
+        str(payload.get("device", "")),
     )
     return model

@@ -26,6 +26,7 @@ from synflair.train.data import InputNormalization, load_training_data, read_man
 from synflair.train.session import (
     TrainingInterrupted,
     check_init,
+    describe_device,
     resolve_device,
     stop_on_sigterm,
     train_stage,
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace) -> None:
     rows = read_manifest(args.manifest)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    log.info("training on %s (--device %s)", describe_device(device), args.device)
     log.info("loading %d training subjects onto %s", len(rows), device)
     data = load_training_data(rows, InputNormalization.from_config(config.data), device)
     data.check_patch_size(config.data.patch_size)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from synflair.atomic import write_json
 from synflair.errors import SynflairError
 from synflair.models import init_parameters
 from synflair.progress import Progress
@@ -54,6 +55,9 @@ __all__ = [
     "StopFlag",
     "TrainingInterrupted",
     "check_init",
+    "describe_device",
+    "gpu_allocated",
+    "model_sidecar",
     "resolve_device",
     "stop_on_sigterm",
     "train_stage",
@@ -104,10 +108,46 @@ def stop_on_sigterm() -> Iterator[StopFlag]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def gpu_allocated() -> str | None:
+    """Why this process looks like it was given a GPU (the scheduler's variables), or None."""
+    for variable in ("CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS"):
+        value = os.environ.get(variable, "").strip()
+        if value and value not in ("-1", "NoDevFiles"):
+            return f"{variable}={value}"
+    return None
+
+
+def describe_device(device: torch.device) -> str:
+    """The device that ran, in words: ``cuda:0 (NVIDIA H100 80GB HBM3)`` or ``cpu (...)``."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    build = f"torch {torch.__version__}"
+    build += f", CUDA {torch.version.cuda}" if torch.version.cuda else ", no CUDA build"
+    return f"cpu ({build}, {torch.get_num_threads()} threads)"
+
+
 def resolve_device(name: str) -> torch.device:
-    """``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``."""
+    """``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``.
+
+    ``auto`` on a node where the scheduler allocated a GPU that torch cannot use
+    (a CPU-only torch build, a driver mismatch) falls back to the CPU with a
+    warning that says why, instead of silently.
+    """
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        allocated = gpu_allocated()
+        if allocated:
+            reason = (
+                "this torch build has no CUDA (install a CUDA build of pytorch)"
+                if not torch.version.cuda
+                else f"torch (CUDA {torch.version.cuda}) finds no usable GPU (driver?)"
+            )
+            log.warning(
+                "GPU ALLOCATED BUT NOT USED: %s, but %s; training on the CPU", allocated, reason
+            )
+        return torch.device("cpu")
     if name == "cpu":
         return torch.device("cpu")
     if name == "cuda":
@@ -391,7 +431,8 @@ def train_stage(
             "iteration": best.iteration,
         }
         log.info("selected iteration %d on %s", best.iteration, ", ".join(selection["subjects"]))
-    return save_model(
+    ran_on = describe_device(device)
+    path = save_model(
         out,
         stage=stage,
         iterations=total,
@@ -400,4 +441,19 @@ def train_stage(
         generator=generator,
         discriminator=discriminator,
         selection=selection,
+        device=ran_on,
     )
+    write_json(
+        model_sidecar(path),
+        {"stage": stage, "iterations": total, "device": ran_on, "torch": torch.__version__,
+         "selection": selection or {}},
+    )  # fmt: skip
+    return path
+
+
+def model_sidecar(model: str | os.PathLike) -> Path:
+    """``MODEL.json`` beside ``MODEL.pt``: what ran (device, torch) and how weights were chosen.
+
+    Readable without torch (the report reads it).
+    """
+    return Path(model).with_suffix(".json")

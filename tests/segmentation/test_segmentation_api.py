@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import nibabel as nib
 import numpy as np
 import pytest
@@ -36,6 +38,8 @@ def test_output_contract(segmented, head):
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths.values())
     assert result.dseg == paths["dseg"]
     assert result.backend == "ants"
+    sidecar = json.loads(paths["sidecar"].read_text())
+    assert sidecar["Backend"] == "ants"  # the backend that ran ("auto" resolved)
     mask = np.asarray(nib.load(mask_path).dataobj) > 0
     dseg = nib.load(result.dseg)
     assert dseg.get_data_dtype() == np.uint8
@@ -192,5 +196,5 @@ def test_a_failed_write_leaves_no_output(head, tmp_path):
     too_few_classes = np.zeros((2, *image.shape))  # fails at the third probseg
     paths = output_paths(tmp_path / "out", "sub-01")
     with pytest.raises(IndexError):
-        _write_all(paths, labels, too_few_classes, image)
+        _write_all(paths, labels, too_few_classes, image, {})
     assert list((tmp_path / "out").iterdir()) == []

@@ -1,12 +1,16 @@
 """``synflair train`` and ``synflair infer`` round trip on tiny NIfTIs."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from synflair.cli import main
 from synflair.nifti import load_data
+from synflair.train.checkpoint import load_model
 
 
 @pytest.fixture()
@@ -27,6 +31,10 @@ def test_train_both_stages_then_infer(tiny_cohort, preset, tmp_path, capsys):
     assert status == 0
     losses = pd.read_csv(tmp_path / "w2" / "losses.tsv", sep="\t")
     assert list(losses["iteration"]) == [2, 4, 6] and (losses["stage"] == 2).all()
+    run = json.loads(s2.with_suffix(".json").read_text())  # what ran, readable without torch
+    assert run["stage"] == 2 and run["iterations"] == 6
+    assert run["device"].startswith("cpu (torch ") and run["torch"] == torch.__version__
+    assert load_model(s2).device == run["device"]
 
     manifest = pd.read_csv(tiny_cohort, sep="\t")
     mdme, mask = manifest.loc[0, "mdme"], manifest.loc[0, "mask"]

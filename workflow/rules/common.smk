@@ -229,6 +229,10 @@ def report_inputs(wildcards):
         inputs[f"mask_{subject}"] = synthetic_path("mask", subject)
         inputs[f"dseg_{subject}"] = res("segmentation", subject, "dseg.nii.gz")
         inputs[f"t1w_{subject}"] = synthetic_path("t1w", subject)
+    # what actually ran (device; backends with "auto" resolved), for the methods paragraph
+    inputs["run"] = "results/train/stage-2/model.json"
+    inputs["xfm"] = res("registration", TEST[0], "from-FLAIR_to-synthetic_xfm.json")
+    inputs["dseg_json"] = res("segmentation", TEST[0], "dseg.json")
     if IS_PHANTOM:
         inputs["truth"] = expand(
             res("qc", "{subject}", "truth.tsv"), subject=sorted(SUBJECTS)

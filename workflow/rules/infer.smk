@@ -19,6 +19,9 @@ rule infer_dl_flair:
     threads: 2
     resources:
         gpu=1,
+    params:
+        device=config["training"]["device"],
     shell:
         "python -m synflair infer --model {input.model:q} --mdme {input.mdme:q} "
-        "--mask {input.mask:q} --out {output:q} > {log:q} 2>&1"
+        "--mask {input.mask:q} --out {output:q} --device {params.device:q} "
+        "--threads {threads} > {log:q} 2>&1"

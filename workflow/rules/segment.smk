@@ -13,6 +13,7 @@ rule segment_tissues:
             "label-CSF_probseg.nii.gz",
             "label-GM_probseg.nii.gz",
             "label-WM_probseg.nii.gz",
+            "dseg.json",
         ),
     log:
         "logs/segmentation/sub-{subject}.log",

@@ -69,6 +69,7 @@ rule train_stage:
         init=lambda wc: [] if wc.stage == "1" else "results/train/stage-1/model.pt",
     output:
         model="results/train/stage-{stage}/model.pt",
+        run="results/train/stage-{stage}/model.json",
         losses=report(
             "results/train/stage-{stage}/losses.tsv",
             caption="../report/losses.rst",

@@ -1,5 +1,6 @@
 """Build results/report.html from the workflow's outputs."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -39,6 +40,11 @@ report_inputs = ReportInputs(
     subjects=subjects,
     truth=list(inputs.truth) if params.phantom else [],
 )
+ran_on = {
+    "training": json.loads(Path(inputs.run).read_text()).get("device", ""),
+    "registration": json.loads(Path(inputs.xfm).read_text()).get("backend", ""),
+    "segmentation": json.loads(Path(inputs.dseg_json).read_text()).get("Backend", ""),
+}
 representative = params.config["report"]["representative"]
 if isinstance(representative, str):
     representative = [representative]
@@ -48,4 +54,5 @@ build_report(
     snakemake.output[0],
     representative=[r.removeprefix("sub-") for r in representative or []] or None,
     n_train=len(params.train),
+    ran_on=ran_on,
 )
