@@ -192,6 +192,14 @@ def _qc_thumbnails(s: _Loaded) -> str:
     )
 
 
+def _methods_section(config: dict, n_train, n_test: int, ran_on: dict | None) -> list[str]:
+    """The methods heading and paragraph; ``ran_on`` says what actually ran: ``training``
+    (the device, from the stage-2 ``model.json``), ``registration`` and ``segmentation``
+    (the backends, ``auto`` resolved)."""
+    text = methods_paragraph(config, n_train=n_train, n_test=n_test, ran_on=ran_on)
+    return ["<h2>Methods</h2>", f"<p>{escape(text)}</p>"]
+
+
 def build_report(
     inputs: ReportInputs,
     config: dict,
@@ -203,9 +211,7 @@ def build_report(
 ) -> Path:
     """Write the self-contained HTML report, the result first.
 
-    ``ran_on`` (optional) says what actually ran: ``training`` (the device, from the
-    stage-2 ``model.json``), ``registration`` and ``segmentation`` (the backends,
-    ``auto`` resolved); the methods paragraph reports them.
+    ``ran_on`` (optional): the device and backends that ran (:func:`_methods_section`).
 
     Order: the verdict (one sentence per claim of the paper), the paper's Table
     beside this run's and the representative figure; the paired per-subject plot;
@@ -252,10 +258,7 @@ def build_report(
             "Blue: DL-FLAIR better (PSNR higher, NRMSE lower); red: worse.",
         ),
         *_lesion_section(metrics, counts, summaries, shown),
-        "<h2>Methods</h2>",
-        "<p>"
-        + escape(methods_paragraph(config, n_train=n_train, n_test=len(subjects), ran_on=ran_on))
-        + "</p>",
+        *_methods_section(config, n_train, len(subjects), ran_on),
         *_tables_section(results["table"], tests, results["normality"], reasons),
         "<h2>Figures of every test subject</h2>",
     ]
