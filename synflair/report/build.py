@@ -211,8 +211,6 @@ def build_report(
 ) -> Path:
     """Write the self-contained HTML report, the result first.
 
-    ``ran_on`` (optional): the device and backends that ran (:func:`_methods_section`).
-
     Order: the verdict (one sentence per claim of the paper), the paper's Table
     beside this run's and the representative figure; the paired per-subject plot;
     lesions; methods; the full tables; the figures of every test subject; training;
@@ -229,6 +227,8 @@ def build_report(
         Test subjects that get the Fig 2-4 analogues (default: the first).
     n_train : int, optional
         Number of training subjects, for the methods paragraph.
+    ran_on : dict, optional
+        The device and backends that ran (:func:`_methods_section`).
 
     Returns
     -------
@@ -254,8 +254,7 @@ def build_report(
             paired.paired_plot(metrics, scaling=scaling),
             f"Each line is one test subject, from synthetic FLAIR to DL-FLAIR ({scaling} "
             "intensity scaling), per region and metric: the pairs the Wilcoxon signed-rank test "
-            "compares. "
-            "Blue: DL-FLAIR better (PSNR higher, NRMSE lower); red: worse.",
+            "compares. Blue: DL-FLAIR better (PSNR higher, NRMSE lower); red: worse.",
         ),
         *_lesion_section(metrics, counts, summaries, shown),
         *_methods_section(config, n_train, len(subjects), ran_on),
