@@ -33,27 +33,14 @@ from synflair.lesions.detection import lesion_detection
 from synflair.metrics.contrast import MIN_LESION_VOXELS, lesion_nawm_ratio, nawm_mask
 from synflair.metrics.image import PAPER_PEAK
 from synflair.metrics.overlap import dice
+from synflair.metrics.table import COLUMNS, SCALING_NONE
 
 #: Labels of the segmentation's hard label map (``*_dseg.nii.gz``).
 DSEG_LABELS = {"CSF": 1, "GM": 2, "WM": 3}
 #: Regions in the paper's order.
 REGIONS = ("GM", "WM", "CSF", "intracranial")
-#: Columns of the tidy metrics table.
-COLUMNS = (
-    "subject",
-    "image",
-    "region",
-    "scaling",
-    "metric",
-    "value",
-    "n_voxels",
-    "scale_factor",
-    "note",
-)
 SCALINGS = ("raw", "common")
 NORMALIZERS = ("intracranial", "region")
-#: ``scaling`` of the lesion-overlap rows, which do not depend on intensity.
-SCALING_NONE = "none"
 #: ``region`` of the lesion-overlap rows.
 LESION_REGION = "lesions"
 

@@ -27,23 +27,11 @@ import numpy as np
 import pandas as pd
 
 from synflair.errors import SynflairError
+from synflair.metrics.table import COLUMNS as METRIC_COLUMNS
+from synflair.metrics.table import SCALING_NONE
 from synflair.stats.normality import shapiro_wilk
 from synflair.stats.wilcoxon import EXACT_MAX_N, METHODS, NAN_POLICIES, wilcoxon_signed_rank
 
-#: Columns of a per-subject metrics TSV (``synflair metrics``).
-METRIC_COLUMNS = (
-    "subject",
-    "image",
-    "region",
-    "scaling",
-    "metric",
-    "value",
-    "n_voxels",
-    "scale_factor",
-    "note",
-)
-#: ``scaling`` of rows that do not depend on intensity scaling (lesion overlap).
-SCALING_NONE = "none"
 #: Tissue regions compared with each other within an image, in the paper's order.
 TISSUE_PAIRS = (("GM", "WM"), ("GM", "CSF"), ("WM", "CSF"))
 #: Prefix of the lesion-overlap metrics compared between images.
