@@ -47,11 +47,9 @@ FOUNDATION = {
 #: training/inference work (issue 15); the last such module.
 MIXED_COMMAND_MODULES = {"synflair.infer"}
 
-#: Workflow scripts that still go through the command line (issue 15).
-#: workflow/scripts/train.py builds an argv list for ``synflair.cli.main``;
-#: it is being rewritten with the training recipe. It is the last exception:
-#: add no other script here.
-SCRIPT_EXCEPTIONS = {"workflow/scripts/train.py"}
+#: Workflow scripts that still go through the command line: none (workflow/scripts/train.py
+#: calls synflair.train.api). Add no script here.
+SCRIPT_EXCEPTIONS: set[str] = set()
 
 
 def module_name(path: Path) -> str:

@@ -17,27 +17,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-import torch
-
-from synflair.errors import SynflairError
-from synflair.train.checkpoint import load_model
-from synflair.train.config import load_config
-from synflair.train.data import InputNormalization, load_training_data, read_manifest
-from synflair.train.session import (
-    TrainingInterrupted,
-    check_init,
-    describe_device,
-    resolve_device,
-    stop_on_sigterm,
-    train_stage,
-    with_iterations,
-)
-from synflair.train.validation import load_validation, read_validation_manifest
+from synflair.train.api import train_stage_files
+from synflair.train.session import EXIT_INTERRUPTED, TrainingInterrupted
 
 log = logging.getLogger(__name__)
-
-#: Exit status after a SIGTERM-triggered checkpoint (128 + SIGTERM).
-EXIT_INTERRUPTED = 143
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,54 +64,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run ``synflair train``."""
-    if args.stage == 2 and not args.init:
-        raise SynflairError("--stage 2 starts from the stage-1 weights: pass --init STAGE1.pt")
-    config = with_iterations(load_config(args.config), args.stage, args.iterations)
-    device = resolve_device(args.device)
-    init = None
-    if args.init:
-        init = load_model(args.init)
-        check_init(init, config)
-    rows = read_manifest(args.manifest)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    log.info("training on %s (--device %s)", describe_device(device), args.device)
-    log.info("loading %d training subjects onto %s", len(rows), device)
-    data = load_training_data(rows, InputNormalization.from_config(config.data), device)
-    data.check_patch_size(config.data.patch_size)
-    validation = None
-    if args.validation:
-        val_rows = read_validation_manifest(args.validation)
-        overlap = sorted({r.subject for r in rows} & {paths.subject for paths, _ in val_rows})
-        if overlap:
-            raise SynflairError(
-                f"{args.validation}: subject(s) {overlap} are also in the training manifest "
-                f"{args.manifest}; validation subjects must not be trained on"
-            )
-        validation = load_validation(val_rows, InputNormalization.from_config(config.data))
-        log.info("%d validation subjects", len(validation))
-        if config.selection.every == 0:
-            log.warning("--validation given but selection.every is 0: no model selection")
-    log.info(
-        "%d slices; stage %d, %d iterations",
-        data.slices.shape[0],
-        args.stage,
-        config.stage(args.stage).iterations,
-    )
-    with stop_on_sigterm() as stop:
-        try:
-            out = train_stage(
-                config,
-                args.stage,
-                data,
-                out=args.out,
-                workdir=args.workdir,
-                init=init,
-                resume=args.resume,
-                stop=stop,
-                validation=validation,
-            )
-        except TrainingInterrupted as interrupted:
-            log.warning("%s", interrupted)
-            raise SystemExit(EXIT_INTERRUPTED) from None
-    log.info("wrote %s", out)
+    try:
+        train_stage_files(
+            stage=args.stage,
+            manifest=args.manifest,
+            config=args.config,
+            out=args.out,
+            workdir=args.workdir,
+            init=args.init,
+            validation=args.validation,
+            iterations=args.iterations,
+            device=args.device,
+            resume=args.resume,
+        )
+    except TrainingInterrupted as interrupted:
+        log.warning("%s", interrupted)
+        raise SystemExit(EXIT_INTERRUPTED) from None

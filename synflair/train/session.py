@@ -52,6 +52,7 @@ from synflair.train.trainer import Trainer
 from synflair.train.validation import Score, ValidationSubject, is_better, score_generator
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "StopFlag",
     "TrainingInterrupted",
     "check_init",
@@ -67,6 +68,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "checkpoint.pt"
+
+
+#: Exit status after a SIGTERM-triggered checkpoint (128 + SIGTERM).
+EXIT_INTERRUPTED = 143
 
 
 class TrainingInterrupted(Exception):

@@ -4,14 +4,18 @@ The checkpoint directory is keyed by the run's inputs and settings
 (synflair.provenance.run_key), so a job rerun because something changed starts afresh.
 """
 
+import logging
 import shutil
 import sys
 from pathlib import Path
 
-from synflair.cli import main
+from synflair.errors import SynflairError
 from synflair.provenance import run_key
+from synflair.train.api import train_stage_files
+from synflair.train.session import EXIT_INTERRUPTED, TrainingInterrupted
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "a")
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 stage = snakemake.wildcards.stage
 inputs, params = snakemake.input, snakemake.params
 validation = list(inputs.validation)
@@ -19,17 +23,24 @@ files = [inputs.manifest, *validation, inputs.preset, *([inputs.init] if inputs.
 key = run_key(files, {"stage": stage, "iterations": params.iterations})
 workdir = Path(snakemake.output.model).parent / f"run-{key}"
 
-argv = ["train", "--stage", stage, "--manifest", inputs.manifest, "--config", inputs.preset]
-argv += ["--out", snakemake.output.model, "--workdir", str(workdir), "--resume"]
-argv += ["--device", params.device]
-if inputs.init:
-    argv += ["--init", inputs.init]
-if validation:
-    argv += ["--validation", validation[0]]
-if params.iterations:
-    argv += ["--iterations", str(params.iterations)]
-status = main(argv)
-if status:
-    raise SystemExit(status)
+try:
+    train_stage_files(
+        stage=int(stage),
+        manifest=inputs.manifest,
+        config=inputs.preset,
+        out=snakemake.output.model,
+        workdir=workdir,
+        init=inputs.init or None,
+        validation=validation[0] if validation else None,
+        iterations=params.iterations or None,
+        device=params.device,
+        resume=True,
+    )
+except SynflairError as error:
+    print(f"synflair train: error: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
+except TrainingInterrupted as interrupted:  # SIGTERM (preemption): checkpoint written
+    print(f"synflair train: {interrupted}", file=sys.stderr)
+    raise SystemExit(EXIT_INTERRUPTED) from None
 shutil.copyfile(workdir / "losses.tsv", snakemake.output.losses)
 shutil.copyfile(workdir / "losses.png", snakemake.output.curve)
