@@ -15,7 +15,7 @@ def segment_cli(*args) -> int:
     return main(["segment", *(str(a) for a in args)])
 
 
-def test_segment_cli_writes_the_four_outputs(head, tmp_path, dice_of):
+def test_segment_cli_writes_the_maps_and_the_sidecar(head, tmp_path, dice_of):
     t1w, mask, truth, _ = head
     out = tmp_path / "seg"
     code = segment_cli(
@@ -23,6 +23,7 @@ def test_segment_cli_writes_the_four_outputs(head, tmp_path, dice_of):
     )
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        "sub-01_dseg.json",
         "sub-01_dseg.nii.gz",
         "sub-01_label-CSF_probseg.nii.gz",
         "sub-01_label-GM_probseg.nii.gz",

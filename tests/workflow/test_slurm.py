@@ -71,7 +71,8 @@ def _train_jobs() -> list[tuple[str, str, str]]:
 def _last_iteration(log) -> int:
     if not log.is_file():
         return 0
-    found = re.findall(r"stage 1 iteration (\d+)/", log.read_text())
+    # the progress line: "stage 1: 400/1500 (27%), 34.2 it/s, ETA 0:00:32: g_loss ..."
+    found = re.findall(r"stage 1: (\d+)/\d+ \(", log.read_text())
     return int(found[-1]) if found else 0
 
 
