@@ -93,12 +93,8 @@ def train_stage_files(
         subjects = _validation_subjects(validation, manifest, rows, normalization)
         if settings.selection.every == 0:
             log.warning("--validation given but selection.every is 0: no model selection")
-    log.info(
-        "%d slices; stage %d, %d iterations",
-        data.slices.shape[0],
-        stage,
-        settings.stage(stage).iterations,
-    )
+    iterations_total = settings.stage(stage).iterations
+    log.info("%d slices; stage %d, %d iterations", data.slices.shape[0], stage, iterations_total)
     with stop_on_sigterm() as stop:
         written = train_stage(
             settings,
