@@ -1,5 +1,11 @@
 # BIDS-derivatives metadata of results/<stage>: dataset_description.json, and the dseg.tsv
-# lookup table of the tissue label maps (synflair.bids; docs/outputs.md).
+# lookup table of the tissue label maps (synflair.bids; docs/outputs.md). Tiny metadata
+# writers: they run on the submitting host, not as cluster jobs.
+
+
+localrules:
+    derivatives_description,
+    derivatives_dseg_table,
 
 
 rule derivatives_description:
