@@ -131,8 +131,115 @@ def exact_p_value(statistic: float, n: int) -> float:
 
 
 def _not_computed(n: int, n_nonzero: int, median: float, reason: str) -> WilcoxonResult:
+    """A NaN result that says why."""
     nan = float("nan")
     return WilcoxonResult(nan, nan, "not computed", n, n_nonzero, nan, nan, nan, median, reason)
+
+
+def _check_options(method: str, nan_policy: str, exact_max_n: int) -> None:
+    """Raise unless ``method``, ``nan_policy`` and ``exact_max_n`` are valid."""
+    if method not in METHODS:
+        raise SynflairError(f"method must be one of {METHODS}, not {method!r}")
+    if nan_policy not in NAN_POLICIES:
+        raise SynflairError(f"nan_policy must be one of {NAN_POLICIES}, not {nan_policy!r}")
+    if not 0 <= int(exact_max_n) <= 60:
+        raise SynflairError(f"exact_max_n must be in [0, 60], not {exact_max_n!r}")
+
+
+def _paired(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``y`` as float arrays; raise unless they are 1D and of equal length."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise SynflairError(
+            f"x and y must be 1D arrays of equal length (paired values), not shapes "
+            f"{x.shape} and {y.shape}"
+        )
+    return x, y
+
+
+def _finite_pairs(
+    x: np.ndarray, y: np.ndarray, nan_policy: str
+) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    """The pairs without NaN or infinity, the notes on what was dropped, and a refusal.
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        The finite pairs (with ``"propagate"`` and a non-finite value: unchanged).
+    notes : list of str
+        What was dropped (``"omit"``).
+    refusal : str
+        With ``"propagate"``, why no test is computed; else empty.
+    """
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if not bad.any():
+        return x, y, [], ""
+    where = np.flatnonzero(bad).tolist()
+    if nan_policy == "propagate":
+        return x, y, [], f"NaN or infinite value(s) in pair(s) at index {where}"
+    return x[~bad], y[~bad], [f"{len(where)} pair(s) with NaN dropped (index {where})"], ""
+
+
+@dataclass(frozen=True)
+class _SignedRanks:
+    """The ranked non-zero differences: ``V`` and its null mean and tie-corrected sigma."""
+
+    v_plus: float  # sum of the ranks of the positive differences (R's V)
+    m: int  # number of non-zero differences
+    total: float  # sum of all ranks, m (m + 1) / 2
+    sigma: float  # null standard deviation of V with the tie correction [2]_
+    has_ties: bool
+
+    @property
+    def mean(self) -> float:
+        """Null mean of ``V``."""
+        return self.total / 2.0
+
+    @property
+    def z(self) -> float:
+        """``(V - mean) / sigma``, without continuity correction."""
+        return (self.v_plus - self.mean) / self.sigma
+
+
+def _signed_ranks(d: np.ndarray) -> _SignedRanks:
+    """Rank the non-zero differences ``d`` by absolute value (mid-ranks for ties)."""
+    m = len(d)
+    ranks = stats.rankdata(np.abs(d))
+    _, tie_sizes = np.unique(ranks, return_counts=True)
+    var = m * (m + 1) * (2 * m + 1) / 24.0 - float(np.sum(tie_sizes**3 - tie_sizes)) / 48.0
+    return _SignedRanks(
+        v_plus=float(ranks[d > 0].sum()),
+        m=m,
+        total=m * (m + 1) / 2.0,
+        sigma=math.sqrt(var),
+        has_ties=bool(np.any(tie_sizes > 1)),
+    )
+
+
+def _p_value(
+    ranks: _SignedRanks, n_zeros: int, method: str, correction: bool, exact_max_n: int
+) -> tuple[float, str]:
+    """Two-sided p-value of ``ranks`` and the method's label (see :class:`WilcoxonResult`)."""
+    exact_ok = not ranks.has_ties and n_zeros == 0
+    if method == "exact" and not exact_ok:
+        found = " and ".join(w for w, f in (("ties", ranks.has_ties), ("zeros", n_zeros)) if f)
+        raise SynflairError(
+            "method='exact' needs untied non-zero differences, but the differences have "
+            f"{found}; use method='auto' or 'normal'"
+        )
+    if method == "exact" or (method == "auto" and exact_ok and ranks.m <= exact_max_n):
+        return exact_p_value(ranks.v_plus, ranks.m), "exact"
+    v_plus, mean = ranks.v_plus, ranks.mean
+    shift = 0.5 * np.sign(v_plus - mean) if correction else 0.0
+    z_test = (v_plus - mean - shift) / ranks.sigma
+    p_value = float(min(1.0, 2.0 * stats.norm.sf(abs(z_test))))
+    label = "normal approximation"
+    if ranks.has_ties:
+        label += ", tie correction"
+    if correction:
+        label += ", continuity correction"
+    return p_value, label
 
 
 def wilcoxon_signed_rank(
@@ -183,29 +290,11 @@ def wilcoxon_signed_rank(
     >>> res.statistic, round(res.p_value, 5), res.method
     (40.0, 0.03906, 'exact')
     """
-    if method not in METHODS:
-        raise SynflairError(f"method must be one of {METHODS}, not {method!r}")
-    if nan_policy not in NAN_POLICIES:
-        raise SynflairError(f"nan_policy must be one of {NAN_POLICIES}, not {nan_policy!r}")
-    if not 0 <= int(exact_max_n) <= 60:
-        raise SynflairError(f"exact_max_n must be in [0, 60], not {exact_max_n!r}")
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if x.ndim != 1 or x.shape != y.shape:
-        raise SynflairError(
-            f"x and y must be 1D arrays of equal length (paired values), not shapes "
-            f"{x.shape} and {y.shape}"
-        )
-    notes = []
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        where = np.flatnonzero(bad).tolist()
-        if nan_policy == "propagate":
-            return _not_computed(
-                len(x), 0, float("nan"), f"NaN or infinite value(s) in pair(s) at index {where}"
-            )
-        notes.append(f"{len(where)} pair(s) with NaN dropped (index {where})")
-        x, y = x[~bad], y[~bad]
+    _check_options(method, nan_policy, exact_max_n)
+    x, y = _paired(x, y)
+    x, y, notes, refusal = _finite_pairs(x, y, nan_policy)
+    if refusal:
+        return _not_computed(len(x), 0, float("nan"), refusal)
     n = len(x)
     d = x - y
     median = float(np.median(d)) if n else float("nan")
@@ -217,47 +306,17 @@ def wilcoxon_signed_rank(
         return _not_computed(n, 0, median, "; ".join([*notes, "all differences are zero"]))
     if n_zeros:
         notes.append(f"{n_zeros} zero difference(s) dropped")
-    d = d[nonzero]
-    m = len(d)
-    ranks = stats.rankdata(np.abs(d))
-    v_plus = float(ranks[d > 0].sum())
-    total = m * (m + 1) / 2.0
-    _, tie_sizes = np.unique(ranks, return_counts=True)
-    has_ties = bool(np.any(tie_sizes > 1))
-    mean = total / 2.0
-    var = m * (m + 1) * (2 * m + 1) / 24.0 - float(np.sum(tie_sizes**3 - tie_sizes)) / 48.0
-    sigma = math.sqrt(var)
-    z = (v_plus - mean) / sigma
-    rank_biserial = (v_plus - (total - v_plus)) / total
-    effect_r = z / math.sqrt(m)
-    exact_ok = not has_ties and n_zeros == 0
-    if method == "exact" and not exact_ok:
-        found = " and ".join(w for w, f in (("ties", has_ties), ("zeros", n_zeros)) if f)
-        raise SynflairError(
-            "method='exact' needs untied non-zero differences, but the differences have "
-            f"{found}; use method='auto' or 'normal'"
-        )
-    if method == "exact" or (method == "auto" and exact_ok and m <= exact_max_n):
-        p_value = exact_p_value(v_plus, m)
-        label = "exact"
-    else:
-        shift = 0.5 * np.sign(v_plus - mean) if correction else 0.0
-        z_test = (v_plus - mean - shift) / sigma
-        p_value = float(min(1.0, 2.0 * stats.norm.sf(abs(z_test))))
-        label = "normal approximation"
-        if has_ties:
-            label += ", tie correction"
-        if correction:
-            label += ", continuity correction"
+    ranks = _signed_ranks(d[nonzero])
+    p_value, label = _p_value(ranks, n_zeros, method, correction, exact_max_n)
     return WilcoxonResult(
-        statistic=v_plus,
+        statistic=ranks.v_plus,
         p_value=p_value,
         method=label,
         n=n,
-        n_nonzero=m,
-        z=float(z),
-        rank_biserial=float(rank_biserial),
-        r=float(effect_r),
+        n_nonzero=ranks.m,
+        z=float(ranks.z),
+        rank_biserial=float((ranks.v_plus - (ranks.total - ranks.v_plus)) / ranks.total),
+        r=float(ranks.z / math.sqrt(ranks.m)),
         median_difference=median,
         reason="; ".join(notes),
     )
