@@ -242,6 +242,89 @@ def _contrast_rows(subject, reference, images, mask, dseg, lesions, truth, confi
     return rows
 
 
+def _check_inputs(
+    images: Mapping[str, np.ndarray], mask: np.ndarray, config: MetricsConfig
+) -> np.ndarray:
+    """The mask as booleans; raise unless there are images, none named as the reference, and
+    the mask is not empty."""
+    if not images:
+        raise SynflairError("no images to evaluate; expected at least one (e.g. synthetic)")
+    if config.reference_name in images:
+        raise SynflairError(
+            f"image name {config.reference_name!r} is reserved for the reference; rename it"
+        )
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        raise SynflairError("the intracranial mask is empty; expected at least one voxel")
+    return mask
+
+
+def _reference_fov(
+    mask: np.ndarray, reference: np.ndarray, config: MetricsConfig
+) -> tuple[np.ndarray, str]:
+    """The mask inside the reference's field of view (``config.reference_fov``) and a note."""
+    if not config.reference_fov:
+        return mask, ""
+    outside = int((mask & (reference == 0)).sum())
+    fov_note = ""
+    if outside:
+        fov_note = (f"{outside} intracranial voxel(s) outside the reference's field of "
+                    "view (reference exactly 0) not evaluated")  # fmt: skip
+    return mask & (reference != 0), fov_note
+
+
+def _reference_rows(subject, ref, regions, scaling, ref_factor, config):
+    """The reference's ``mean`` rows of one scaling."""
+    rows = []
+    for region, where in regions.items():
+        n = int(where.sum())
+        value = float(ref[where].mean()) if n else math.nan
+        note = "" if n else f"empty region: no {region} voxels inside the intracranial mask"
+        rows.append((subject, config.reference_name, region, scaling, "mean", value, n,
+                     ref_factor, note))  # fmt: skip
+    return rows
+
+
+def _intensity_rows(subject, reference, images, mask, regions, config, fov_note):
+    """The reference's and every image's rows of each scaling (PSNR, NRMSE, mean)."""
+    rows = []
+    for scaling in config.scalings:
+        if scaling == "raw":
+            ref, ref_factor = reference, 1.0
+        else:
+            ref, ref_factor = to_common_scale(reference, mask, config.target_mean,
+                                              name=config.reference_name)  # fmt: skip
+        ref = np.asarray(ref, dtype=np.float64)
+        rows += _reference_rows(subject, ref, regions, scaling, ref_factor, config)
+        for name, image in images.items():
+            factor = 1.0
+            if scaling == "common":
+                image, factor = to_common_scale(image, mask, config.target_mean, name=name)
+                image = np.asarray(image, dtype=np.float64)
+            rows += _image_rows(subject, name, image, ref, regions, factor, scaling, config,
+                                fov_note)  # fmt: skip
+    return rows
+
+
+def _checked_lesions(
+    lesions: Mapping[str, np.ndarray] | None, lesion_truth: np.ndarray | None, shape: tuple
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The lesion maps and the lesion truth as boolean arrays, checked to have ``shape``."""
+    checked = {}
+    for name, lesion in (lesions or {}).items():
+        lesion = np.asarray(lesion)
+        if lesion.shape != shape:
+            raise SynflairError(f"lesion map {name!r} has shape {lesion.shape}, expected {shape}")
+        checked[name] = lesion.astype(bool)
+    truth = None
+    if lesion_truth is not None:
+        truth = np.asarray(lesion_truth)
+        if truth.shape != shape:
+            raise SynflairError(f"lesion truth has shape {truth.shape}, expected {shape}")
+        truth = truth.astype(bool)
+    return checked, truth
+
+
 def subject_metrics(
     subject: str,
     reference: np.ndarray,
@@ -292,63 +375,15 @@ def subject_metrics(
         Mismatched shapes, an empty mask, non-finite values or an image that is zero
         throughout the mask.
     """
-    if not images:
-        raise SynflairError("no images to evaluate; expected at least one (e.g. synthetic)")
-    if config.reference_name in images:
-        raise SynflairError(
-            f"image name {config.reference_name!r} is reserved for the reference; rename it"
-        )
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        raise SynflairError("the intracranial mask is empty; expected at least one voxel")
-    regions = region_masks(dseg, mask)  # checks the segmentation first
+    mask = _check_inputs(images, mask, config)
+    region_masks(dseg, mask)  # checks the segmentation before the images
     reference = _check_image(reference, mask, f"reference ({config.reference_name})")
     images = {name: _check_image(image, mask, name) for name, image in images.items()}
-    fov_note = ""
-    if config.reference_fov:
-        outside = int((mask & (reference == 0)).sum())
-        mask = mask & (reference != 0)
-        if outside:
-            fov_note = (f"{outside} intracranial voxel(s) outside the reference's field of "
-                        "view (reference exactly 0) not evaluated")  # fmt: skip
+    mask, fov_note = _reference_fov(mask, reference, config)
     regions = region_masks(dseg, mask)
-    rows = []
-    for scaling in config.scalings:
-        if scaling == "raw":
-            ref, ref_factor = reference, 1.0
-        else:
-            ref, ref_factor = to_common_scale(reference, mask, config.target_mean,
-                                              name=config.reference_name)  # fmt: skip
-        ref = np.asarray(ref, dtype=np.float64)
-        for region, where in regions.items():
-            n = int(where.sum())
-            value = float(ref[where].mean()) if n else math.nan
-            note = "" if n else f"empty region: no {region} voxels inside the intracranial mask"
-            rows.append((subject, config.reference_name, region, scaling, "mean", value, n,
-                         ref_factor, note))  # fmt: skip
-        for name, image in images.items():
-            factor = 1.0
-            if scaling == "common":
-                image, factor = to_common_scale(image, mask, config.target_mean, name=name)
-                image = np.asarray(image, dtype=np.float64)
-            rows += _image_rows(subject, name, image, ref, regions, factor, scaling, config,
-                                fov_note)  # fmt: skip
+    rows = _intensity_rows(subject, reference, images, mask, regions, config, fov_note)
     if lesions or lesion_truth is not None:
-        shape = mask.shape
-        checked = {}
-        for name, lesion in (lesions or {}).items():
-            lesion = np.asarray(lesion)
-            if lesion.shape != shape:
-                raise SynflairError(
-                    f"lesion map {name!r} has shape {lesion.shape}, expected {shape}"
-                )
-            checked[name] = lesion.astype(bool)
-        truth = None
-        if lesion_truth is not None:
-            truth = np.asarray(lesion_truth)
-            if truth.shape != shape:
-                raise SynflairError(f"lesion truth has shape {truth.shape}, expected {shape}")
-            truth = truth.astype(bool)
+        checked, truth = _checked_lesions(lesions, lesion_truth, mask.shape)
         rows += _lesion_rows(subject, checked, truth, config)
         rows += _contrast_rows(subject, reference, images, mask, dseg, checked, truth, config)
     return pd.DataFrame(rows, columns=list(COLUMNS))
