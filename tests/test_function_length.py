@@ -9,13 +9,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 80
 
-#: Being split by the training and statistics work (issue 15); remove each when it is done.
-BEING_SPLIT = {
-    "synflair/train/session.py:train_stage",
-    "synflair/stats/wilcoxon.py:wilcoxon_signed_rank",
-    "synflair/metrics/subject.py:subject_metrics",
-}
-
 
 def function_lengths() -> dict[str, int]:
     lengths = {}
@@ -30,11 +23,5 @@ def function_lengths() -> dict[str, int]:
 def test_no_function_is_longer_than_80_lines():
     lengths = function_lengths()
     assert len(lengths) > 100  # the scan reads the package
-    long = {k: n for k, n in lengths.items() if n > MAX_LINES and k not in BEING_SPLIT}
+    long = {k: n for k, n in lengths.items() if n > MAX_LINES}
     assert not long, f"functions over {MAX_LINES} lines (split them into named steps): {long}"
-
-
-def test_exceptions_are_still_needed():
-    lengths = function_lengths()
-    done = [k for k in BEING_SPLIT if lengths.get(k, 0) <= MAX_LINES]
-    assert not done, f"no longer over {MAX_LINES} lines: remove from BEING_SPLIT: {done}"

@@ -223,6 +223,284 @@ def check_init(model: ModelFile, config: TrainConfig) -> None:
         )
 
 
+class _Selection:
+    """Stage-2 model selection: the validation scores so far and the weights of the best.
+
+    Active only in stage 2 with validation subjects and ``selection.every > 0``: stage 1
+    fits the synthetic FLAIR and keeps its last weights, which stage 2 then scores as
+    its first candidate.
+    """
+
+    def __init__(
+        self, config: TrainConfig, stage: int, validation: list[ValidationSubject] | None
+    ) -> None:
+        self.config = config
+        self.stage = stage
+        self.validation = validation
+        self.active = bool(validation) and config.selection.every > 0 and stage == 2
+        self.best: Score | None = None
+        self.best_state: dict = {}
+        self.history: list[dict] = []
+
+    def due(self, iteration: int, total: int) -> bool:
+        """Whether the weights after ``iteration`` are scored (every ``every``, and the last)."""
+        every = self.config.selection.every
+        return self.active and (iteration % every == 0 or iteration == total)
+
+    def score(self, generator: torch.nn.Module, discriminator: torch.nn.Module, iteration: int):
+        """Score the generator on the validation subjects; keep both networks if it is the best."""
+        current = score_generator(generator, self.validation, iteration)
+        self.history.append(current.to_dict())
+        log.info(
+            "stage %d, iteration %d, validation: PSNR %.2f dB, lesion contrast %.3f",
+            self.stage, iteration, current.psnr, current.contrast,
+        )  # fmt: skip
+        if is_better(current, self.best, self.config.selection.min_contrast):
+            self.best = current
+            self.best_state = {
+                "generator": cpu_state(generator),
+                "discriminator": cpu_state(discriminator),
+            }
+
+    def state(self) -> dict | None:
+        """The checkpoint's ``validation`` entry: history, best score and weights (or None)."""
+        if not self.active or self.best is None:
+            return None
+        return {"history": self.history, "best": self.best.to_dict(), **self.best_state}
+
+    def restore(self, kept: dict | None) -> None:
+        """Continue from a checkpoint's :meth:`state`; none kept: no candidate scored yet."""
+        if self.active and kept:
+            self.history = list(kept["history"])
+            self.best = Score(**kept["best"])
+            self.best_state = {k: kept[k] for k in ("generator", "discriminator")}
+
+    def finish(
+        self, generator: torch.nn.Module, discriminator: torch.nn.Module, workdir: Path
+    ) -> dict | None:
+        """Load the best weights, write ``validation.tsv``; return what the model file records."""
+        if not self.active:
+            return None
+        generator.load_state_dict(self.best_state["generator"])
+        discriminator.load_state_dict(self.best_state["discriminator"])
+        pd.DataFrame(self.history).to_csv(workdir / "validation.tsv", sep="\t", index=False)
+        best = self.best
+        selection = {
+            "rule": (
+                "highest validation intracranial PSNR among evaluations with lesion contrast "
+                f">= {self.config.selection.min_contrast:g} (else the highest contrast)"
+            ),
+            "subjects": [subject.subject for subject in self.validation],
+            **{f"validation_{k}": v for k, v in best.to_dict().items() if k != "iteration"},
+            "iteration": best.iteration,
+        }
+        log.info("selected iteration %d on %s", best.iteration, ", ".join(selection["subjects"]))
+        return selection
+
+
+def _check_stage_inputs(
+    config: TrainConfig, stage: int, data: TrainingData, init: ModelFile | None
+) -> None:
+    """Raise unless stage 2 has its initial model and data and ``init`` fit ``config``."""
+    if stage == 2 and init is None:
+        raise SynflairError("stage 2 starts from the stage-1 weights: pass --init STAGE1.pt")
+    if data.in_channels != config.data.in_channels:
+        raise SynflairError(
+            f"training data have {data.in_channels} input channels; data.inputs "
+            f"{config.data.inputs!r} needs {config.data.in_channels}"
+        )
+    if init is not None:
+        check_init(init, config)
+
+
+def _networks(
+    config: TrainConfig, init: ModelFile | None, device: torch.device
+) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """Generator and discriminator on ``device``: ``init``'s weights, else seeded initial ones."""
+    generator, discriminator = build_generator(config), build_discriminator(config)
+    if init is None:
+        weights = torch.Generator().manual_seed(seed_for(config.seed, "init"))
+        init_parameters(generator, weights)
+        init_parameters(discriminator, weights)
+    else:
+        generator.load_state_dict(init.generator_state)
+        discriminator.load_state_dict(init.discriminator_state)
+    generator.to(device)
+    discriminator.to(device)
+    return generator, discriminator
+
+
+class _StageRun:
+    """One stage's training state: networks, optimizers, samplers and their RNGs, loss log.
+
+    :meth:`state` and :meth:`restore` are the resumable part of a checkpoint.
+    """
+
+    def __init__(
+        self, config: TrainConfig, stage: int, data: TrainingData, init: ModelFile | None
+    ) -> None:
+        device = data.device
+        self.config, self.stage, self.device = config, stage, device
+        self.normalization = InputNormalization.from_config(config.data)
+        self.generator, self.discriminator = _networks(config, init, device)
+        self.trainer = Trainer(config, stage, self.generator, self.discriminator, device)
+        objective = config.objective
+        rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, stage))
+        self.sampler_rng = rng
+        self.sampler = None
+        if objective.uses_discriminator or objective.voxels == 0:
+            self.sampler = PatchSampler(data, config.data.patch_size, config.data.batch_size, rng)
+        voxel_rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, f"v{stage}"))
+        self.voxel_rng = voxel_rng
+        self.voxel_sampler = (
+            VoxelSampler(data, objective.voxels, voxel_rng) if objective.voxels else None
+        )
+        self.losses = LossLog(stage, device)
+        self.iteration = 0
+
+    def step(self) -> None:
+        """One iteration at the scheduled step size; its losses go to the loss log."""
+        self.trainer.set_lr_factor(self.config.stage(self.stage).lr_factor(self.iteration))
+        batch = self.sampler.sample() if self.sampler is not None else None
+        voxels = self.voxel_sampler.sample() if self.voxel_sampler is not None else None
+        self.losses.add(self.trainer.step(batch, voxels))
+        self.iteration += 1
+
+    def state(self) -> dict:
+        """The checkpoint's contents (CPU tensors), without the selection state."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": VERSION,
+            "stage": self.stage,
+            "iteration": self.iteration,
+            "config": self.config.to_dict(),
+            "in_channels": self.normalization.in_channels,
+            "normalization": self.normalization.to_dict(),
+            "generator": cpu_state(self.generator),
+            "discriminator": cpu_state(self.discriminator),
+            "opt_generator": cpu_state(self.trainer.opt_generator),
+            "opt_discriminator": cpu_state(self.trainer.opt_discriminator),
+            "rng": {
+                "sampler": self.sampler_rng.get_state().cpu(),
+                "voxels": self.voxel_rng.get_state().cpu(),
+            },
+            "log": self.losses.state(),
+        }
+
+    def restore(self, state: dict, selection: _Selection) -> None:
+        """Continue from checkpoint ``state``: optimizers, samplers' RNGs, loss log, selection.
+
+        The networks' weights are loaded first, by :func:`_resume`.
+        """
+        self.trainer.load_state(state)
+        self.sampler_rng.set_state(state["rng"]["sampler"])
+        if "voxels" in state["rng"]:
+            self.voxel_rng.set_state(state["rng"]["voxels"])
+        self.losses.load_state(state["log"])
+        selection.restore(state.get("validation"))
+
+
+def _check_resumable(state: dict, path: Path, config: TrainConfig, stage: int, total: int):
+    """Raise unless the checkpoint ``state`` (read from ``path``) continues this stage's run."""
+    if state["stage"] != stage:
+        raise SynflairError(
+            f"{path}: a stage-{state['stage']} checkpoint; cannot resume stage "
+            f"{stage} from it (use another --workdir)"
+        )
+    differing = _differences(
+        _comparable(state["config"]), _comparable(config), ("checkpoint", "configuration")
+    )
+    if differing:
+        raise SynflairError(
+            f"{path}: written with a different configuration "
+            f"({'; '.join(differing)}); use another --workdir or drop --resume"
+        )
+    if state["iteration"] > total:
+        raise SynflairError(
+            f"{path}: at iteration {state['iteration']}, beyond the {total} iterations asked for"
+        )
+
+
+def _resume(run: _StageRun, selection: _Selection, path: Path, total: int) -> None:
+    """Restore ``run`` and ``selection`` from the checkpoint ``path``."""
+    state = load_checkpoint(path)
+    _check_resumable(state, path, run.config, run.stage, total)
+    run.generator.load_state_dict(state["generator"])  # checked by load_checkpoint
+    run.discriminator.load_state_dict(state["discriminator"])
+    try:
+        run.restore(state, selection)
+    except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as error:
+        raise SynflairError(
+            f"{path}: unusable optimizer, sampler or loss-log state "
+            f"({' '.join(str(error).split())})"
+        ) from error
+    run.iteration = int(state["iteration"])
+    log.info("resuming stage %d from %s at iteration %d", run.stage, path, run.iteration)
+
+
+def _save_checkpoint(run: _StageRun, selection: _Selection, path: Path) -> None:
+    """Write the resumable state to ``path`` and ``losses.tsv`` beside it."""
+    payload = run.state()
+    kept = selection.state()
+    if kept is not None:
+        payload["validation"] = kept
+    save_archive(path, payload)
+    run.losses.write(path.parent, plot=False)  # the curve is drawn at the end (~1 s per plot)
+
+
+def _iterate(
+    run: _StageRun, selection: _Selection, total: int, stop: StopFlag | None, checkpoint: Path
+) -> None:
+    """Train to ``total`` iterations: score, log, checkpoint on schedule and stop on request."""
+    config = run.config
+    # every log_every iterations: "stage 1: N/M (p%), R it/s, ETA H:MM:SS: losses" (a bar on a TTY)
+    progress = Progress(
+        total, f"stage {run.stage}", every=config.log_every, initial=run.iteration, logger=log
+    )
+    if selection.active and selection.best is None:
+        # the initial weights (stage 2: the stage-1 model) are a candidate too; so are those of
+        # a checkpoint written without validation subjects
+        selection.score(run.generator, run.discriminator, run.iteration)
+    with progress:
+        while run.iteration < total:
+            run.step()
+            iteration = run.iteration
+            if selection.due(iteration, total):
+                selection.score(run.generator, run.discriminator, iteration)
+            row = None
+            if iteration % config.log_every == 0 or iteration == total:
+                row = run.losses.flush(iteration)
+            progress.update(1, detail=loss_summary(row) if row else "")
+            scheduled = iteration % config.checkpoint_every == 0 or iteration == total
+            stopping = stop is not None and stop.requested and iteration < total
+            if scheduled or stopping:
+                _save_checkpoint(run, selection, checkpoint)
+            if stopping:
+                raise TrainingInterrupted(checkpoint, iteration)
+
+
+def _write_model(run: _StageRun, out: str | os.PathLike, total: int, selection: dict | None):
+    """Write the model file ``out`` and its sidecar (:func:`model_sidecar`); return its path."""
+    ran_on = describe_device(run.device)
+    path = save_model(
+        out,
+        stage=run.stage,
+        iterations=total,
+        config=run.config,
+        normalization=run.normalization,
+        generator=run.generator,
+        discriminator=run.discriminator,
+        selection=selection,
+        device=ran_on,
+    )
+    write_json(
+        model_sidecar(path),
+        {"stage": run.stage, "iterations": total, "device": ran_on, "torch": torch.__version__,
+         "selection": selection or {}},
+    )  # fmt: skip
+    return path
+
+
 def train_stage(
     config: TrainConfig,
     stage: int,
@@ -268,192 +546,21 @@ def train_stage(
     pathlib.Path
         ``out``.
     """
-    if stage == 2 and init is None:
-        raise SynflairError("stage 2 starts from the stage-1 weights: pass --init STAGE1.pt")
-    if data.in_channels != config.data.in_channels:
-        raise SynflairError(
-            f"training data have {data.in_channels} input channels; data.inputs "
-            f"{config.data.inputs!r} needs {config.data.in_channels}"
-        )
-    if init is not None:
-        check_init(init, config)
-    device = data.device
+    _check_stage_inputs(config, stage, data, init)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = workdir / CHECKPOINT_NAME
-    normalization = InputNormalization.from_config(config.data)
+    checkpoint = workdir / CHECKPOINT_NAME
     total = config.stage(stage).iterations
-
-    generator, discriminator = build_generator(config), build_discriminator(config)
-    if init is None:
-        weights = torch.Generator().manual_seed(seed_for(config.seed, "init"))
-        init_parameters(generator, weights)
-        init_parameters(discriminator, weights)
-    else:
-        generator.load_state_dict(init.generator_state)
-        discriminator.load_state_dict(init.discriminator_state)
-    generator.to(device)
-    discriminator.to(device)
-    trainer = Trainer(config, stage, generator, discriminator, device)
-    objective = config.objective
-    sampler_rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, stage))
-    sampler = None
-    if objective.uses_discriminator or objective.voxels == 0:
-        sampler = PatchSampler(data, config.data.patch_size, config.data.batch_size, sampler_rng)
-    voxel_rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, f"v{stage}"))
-    voxel_sampler = VoxelSampler(data, objective.voxels, voxel_rng) if objective.voxels else None
-    losses = LossLog(stage, device)
-    iteration = 0
-    # the final model (stage 2) is selected; stage 1 fits the synthetic FLAIR and keeps its
-    # last weights, which stage 2 then scores as its first candidate
-    selecting = bool(validation) and config.selection.every > 0 and stage == 2
-    best: Score | None = None
-    best_state: dict = {}
-    history: list[dict] = []
-
-    def score() -> None:
-        nonlocal best, best_state
-        current = score_generator(generator, validation, iteration)
-        history.append(current.to_dict())
-        log.info(
-            "stage %d, iteration %d, validation: PSNR %.2f dB, lesion contrast %.3f",
-            stage, iteration, current.psnr, current.contrast,
-        )  # fmt: skip
-        if is_better(current, best, config.selection.min_contrast):
-            best = current
-            best_state = {
-                "generator": cpu_state(generator),
-                "discriminator": cpu_state(discriminator),
-            }
-
-    if resume and checkpoint_path.is_file():
-        state = load_checkpoint(checkpoint_path)
-        if state["stage"] != stage:
-            raise SynflairError(
-                f"{checkpoint_path}: a stage-{state['stage']} checkpoint; cannot resume stage "
-                f"{stage} from it (use another --workdir)"
-            )
-        differing = _differences(
-            _comparable(state["config"]), _comparable(config), ("checkpoint", "configuration")
-        )
-        if differing:
-            raise SynflairError(
-                f"{checkpoint_path}: written with a different configuration "
-                f"({'; '.join(differing)}); use another --workdir or drop --resume"
-            )
-        if state["iteration"] > total:
-            raise SynflairError(
-                f"{checkpoint_path}: at iteration {state['iteration']}, beyond the "
-                f"{total} iterations asked for"
-            )
-        generator.load_state_dict(state["generator"])  # checked by load_checkpoint
-        discriminator.load_state_dict(state["discriminator"])
-        try:
-            trainer.load_state(state)
-            sampler_rng.set_state(state["rng"]["sampler"])
-            if "voxels" in state["rng"]:
-                voxel_rng.set_state(state["rng"]["voxels"])
-            losses.load_state(state["log"])
-            if selecting and state.get("validation"):
-                kept = state["validation"]
-                history = list(kept["history"])
-                best = Score(**kept["best"])
-                best_state = {k: kept[k] for k in ("generator", "discriminator")}
-        except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as error:
-            raise SynflairError(
-                f"{checkpoint_path}: unusable optimizer, sampler or loss-log state "
-                f"({' '.join(str(error).split())})"
-            ) from error
-        iteration = int(state["iteration"])
-        log.info("resuming stage %d from %s at iteration %d", stage, checkpoint_path, iteration)
+    run = _StageRun(config, stage, data, init)
+    selection = _Selection(config, stage, validation)
+    if resume and checkpoint.is_file():
+        _resume(run, selection, checkpoint, total)
     elif resume:
         log.info("no checkpoint in %s; starting stage %d afresh", workdir, stage)
-
-    def checkpoint() -> None:
-        payload = {
-            "format": CHECKPOINT_FORMAT,
-            "version": VERSION,
-            "stage": stage,
-            "iteration": iteration,
-            "config": config.to_dict(),
-            "in_channels": normalization.in_channels,
-            "normalization": normalization.to_dict(),
-            "generator": cpu_state(generator),
-            "discriminator": cpu_state(discriminator),
-            "opt_generator": cpu_state(trainer.opt_generator),
-            "opt_discriminator": cpu_state(trainer.opt_discriminator),
-            "rng": {
-                "sampler": sampler_rng.get_state().cpu(),
-                "voxels": voxel_rng.get_state().cpu(),
-            },
-            "log": losses.state(),
-        }
-        if selecting and best is not None:
-            payload["validation"] = {"history": history, "best": best.to_dict(), **best_state}
-        save_archive(checkpoint_path, payload)
-        losses.write(workdir, plot=False)  # the curve is drawn at the end (~1 s per plot)
-
-    # every log_every iterations: "stage 1: N/M (p%), R it/s, ETA H:MM:SS: losses" (a bar on a TTY)
-    progress = Progress(
-        total, f"stage {stage}", every=config.log_every, initial=iteration, logger=log
-    )
-    if selecting and best is None:
-        # the initial weights (stage 2: the stage-1 model) are a candidate too; so are those of
-        # a checkpoint written without validation subjects
-        score()
-    with progress:
-        while iteration < total:
-            trainer.set_lr_factor(config.stage(stage).lr_factor(iteration))
-            batch = sampler.sample() if sampler is not None else None
-            voxels = voxel_sampler.sample() if voxel_sampler is not None else None
-            losses.add(trainer.step(batch, voxels))
-            iteration += 1
-            if selecting and (iteration % config.selection.every == 0 or iteration == total):
-                score()
-            row = None
-            if iteration % config.log_every == 0 or iteration == total:
-                row = losses.flush(iteration)
-            progress.update(1, detail=loss_summary(row) if row else "")
-            scheduled = iteration % config.checkpoint_every == 0 or iteration == total
-            stopping = stop is not None and stop.requested and iteration < total
-            if scheduled or stopping:
-                checkpoint()
-            if stopping:
-                raise TrainingInterrupted(checkpoint_path, iteration)
-    losses.write(workdir)
-    selection = None
-    if selecting:
-        generator.load_state_dict(best_state["generator"])
-        discriminator.load_state_dict(best_state["discriminator"])
-        pd.DataFrame(history).to_csv(workdir / "validation.tsv", sep="\t", index=False)
-        selection = {
-            "rule": (
-                "highest validation intracranial PSNR among evaluations with lesion contrast "
-                f">= {config.selection.min_contrast:g} (else the highest contrast)"
-            ),
-            "subjects": [subject.subject for subject in validation],
-            **{f"validation_{k}": v for k, v in best.to_dict().items() if k != "iteration"},
-            "iteration": best.iteration,
-        }
-        log.info("selected iteration %d on %s", best.iteration, ", ".join(selection["subjects"]))
-    ran_on = describe_device(device)
-    path = save_model(
-        out,
-        stage=stage,
-        iterations=total,
-        config=config,
-        normalization=normalization,
-        generator=generator,
-        discriminator=discriminator,
-        selection=selection,
-        device=ran_on,
-    )
-    write_json(
-        model_sidecar(path),
-        {"stage": stage, "iterations": total, "device": ran_on, "torch": torch.__version__,
-         "selection": selection or {}},
-    )  # fmt: skip
-    return path
+    _iterate(run, selection, total, stop, checkpoint)
+    run.losses.write(workdir)
+    chosen = selection.finish(run.generator, run.discriminator, workdir)
+    return _write_model(run, out, total, chosen)
 
 
 def model_sidecar(model: str | os.PathLike) -> Path:
