@@ -24,7 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "quantify": ("synflair.quantify.cli", "fit T1/T2/PD/B1; synthetic FLAIR, T1w, mask"),
     "preprocess": ("synflair.preprocess.cli", "CSF-suppress the synthetic FLAIR (stage-1 target)"),
     "train": ("synflair.train.cli", "train the generator (stage 1) or the cGAN (stage 2)"),
-    "infer": ("synflair.infer", "make DL-FLAIR from an MDME NIfTI with a trained model"),
+    "infer": ("synflair.infer_cli", "make DL-FLAIR from an MDME NIfTI with a trained model"),
     "register": ("synflair.registration.cli", "register conventional FLAIR to synthetic space"),
     "segment": ("synflair.segmentation.cli", "GM/WM/CSF segmentation of the R1 map or a T1w"),
     "lesions": ("synflair.lesions.cli", "FLAIR-hyperintensity lesion segmentation"),

@@ -1,9 +1,17 @@
-"""``synflair infer``: DL-FLAIR from an MDME NIfTI with a trained generator.
+"""DL-FLAIR from an MDME NIfTI with a trained generator: the file-level API of ``synflair infer``.
 
-::
+:func:`infer_file` (paths in, the DL-FLAIR NIfTI out) is what the command
+(:mod:`synflair.infer_cli`) and the workflow run::
 
     synflair infer --model stage-2/model.pt --mdme sub-01_mdme.nii.gz \\
         --mask sub-01_mask.nii.gz --out sub-01_desc-dl_FLAIR.nii.gz [--full]
+
+**Protocol check.** A model file that records its training MDME protocol(s)
+(:mod:`synflair.models.record`) is applied only to an exam whose sidecar
+(``sub-01_mdme.json`` beside the NIfTI) matches one of them within the
+documented tolerance; otherwise a one-line error names the parameter, the
+exam's value and the model's. Model files written before the record existed
+are applied with a warning that the protocol is not checked.
 
 The output lies on the MDME grid and on the common FLAIR scale of
 :mod:`synflair.intensity` (the generator output times the model's
@@ -26,7 +34,6 @@ the others.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import logging
 import os
@@ -38,11 +45,14 @@ import torch
 
 from synflair import nifti
 from synflair.errors import SynflairError
-from synflair.models import PixelGenerator
-from synflair.train.checkpoint import ModelFile, load_model
-from synflair.train.data import InputNormalization, check_mdme_volumes
+from synflair.io.sidecar import read_mdme_sidecar, sidecar_path
+from synflair.models.device import describe_device, resolve_device
+from synflair.models.generator import PixelGenerator
+from synflair.models.modelfile import ModelFile, load_model
+from synflair.models.normalization import InputNormalization, check_mdme_volumes
+from synflair.models.record import check_exam_protocol
 
-__all__ = ["FusedGenerator", "add_arguments", "predict_volume", "run"]
+__all__ = ["FusedGenerator", "check_protocol", "infer_file", "predict_volume"]
 
 log = logging.getLogger(__name__)
 
@@ -287,52 +297,97 @@ def _predict_torch(generator, voxels, q, rule, device, chunk=1 << 22) -> np.ndar
     return out
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``synflair infer``."""
-    parser.add_argument("--model", required=True, help="model file (or training checkpoint)")
-    parser.add_argument("--mdme", required=True, help="4D MDME NIfTI (8 images, delay-major)")
-    parser.add_argument("--out", required=True, help="DL-FLAIR NIfTI to write")
-    parser.add_argument("--mask", help="intracranial mask on the MDME grid")
-    parser.add_argument(
-        "--full", action="store_true", help="evaluate every voxel, not only the mask"
-    )
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"),
-                        help="cpu (default; fast fused kernel), cuda, or auto")  # fmt: skip
-    parser.add_argument("--threads", type=int, help="CPU worker threads (default: torch's)")
+def check_protocol(
+    model: ModelFile, mdme: str | os.PathLike, sidecar: str | os.PathLike | None = None
+) -> None:
+    """Raise unless the exam's MDME protocol fits the model's training protocol.
+
+    ``sidecar`` defaults to the JSON beside ``mdme``. A model that records no
+    protocol (written before synflair recorded it) is accepted with a warning.
+    """
+    record = model.trained_on
+    if record is None or not record.protocols:
+        log.warning(
+            "%s records no training MDME protocol (a model file written before synflair "
+            "recorded it): the exam's protocol is NOT checked against the model's",
+            model.path,
+        )
+        return
+    path = Path(sidecar) if sidecar else sidecar_path(mdme)
+    if not path.is_file():
+        raise SynflairError(
+            f"{path}: no such file (expected the MDME JSON sidecar of {mdme}; model "
+            f"{model.path} records its training protocol, which the exam's must match)"
+        )
+    exam = read_mdme_sidecar(path, image=mdme)
+    check_exam_protocol(record, exam, model=model.path, name=str(path))
 
 
-def run(args: argparse.Namespace) -> None:
-    """Run ``synflair infer``."""
-    from synflair.train.session import describe_device, resolve_device
+def infer_file(
+    *,
+    model: str | os.PathLike,
+    mdme: str | os.PathLike,
+    out: str | os.PathLike,
+    mask: str | os.PathLike | None = None,
+    sidecar: str | os.PathLike | None = None,
+    full: bool = False,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> Path:
+    """Write the DL-FLAIR of one MDME NIfTI (on its grid, on the common FLAIR scale).
 
-    model = load_model(args.model, allow_checkpoint=True)
-    image = nifti.load(args.mdme)
-    rule = model.normalization
-    check_mdme_volumes(image.shape, rule.in_channels, rule.inputs, args.mdme)
-    mask = None
-    if args.mask:
-        mask = nifti.load_mask(args.mask, reference=image, reference_path=args.mdme)
-    mdme, _ = nifti.load_data(args.mdme, ndim=4)
-    if args.threads is not None and args.threads < 1:
-        raise SynflairError(f"--threads must be a positive integer, not {args.threads!r}")
-    device = resolve_device(args.device)
-    log.info("inference on %s (--device %s)", describe_device(device), args.device)
+    Parameters
+    ----------
+    model : path-like
+        Model file (or a training checkpoint).
+    mdme : path-like
+        4D MDME NIfTI (8 images, delay-major; 16 for ``real_imag`` models).
+    out : path-like
+        The DL-FLAIR NIfTI to write (atomically).
+    mask : path-like, optional
+        Intracranial mask on the MDME grid (required by models that normalize
+        inside it).
+    sidecar : path-like, optional
+        The MDME sidecar (default: the JSON beside ``mdme``), checked against
+        the model's training protocol.
+    full : bool
+        Evaluate every voxel, not only the mask.
+    device : {"cpu", "cuda", "auto"}
+    threads : int, optional
+        CPU worker threads.
+
+    Raises
+    ------
+    SynflairError
+        For a bad model file, an exam that does not fit it (volumes, grid,
+        protocol), or a non-finite prediction; nothing is written then.
+    """
+    if threads is not None and threads < 1:
+        raise SynflairError(f"--threads must be a positive integer, not {threads!r}")
+    loaded = load_model(model, allow_checkpoint=True)
+    image = nifti.load(mdme)
+    rule = loaded.normalization
+    check_mdme_volumes(image.shape, rule.in_channels, rule.inputs, mdme)
+    check_protocol(loaded, mdme, sidecar)
+    volume_mask = None
+    if mask:
+        volume_mask = nifti.load_mask(mask, reference=image, reference_path=mdme)
+    signals, _ = nifti.load_data(mdme, ndim=4)
+    target = resolve_device(device)
+    log.info("inference on %s (--device %s)", describe_device(target), device)
     flair = predict_volume(
-        model,
-        mdme,
-        mask,
-        full=args.full,
-        device=device,
-        threads=args.threads,
-        name=str(args.mdme),
+        loaded, signals, volume_mask, full=full, device=target, threads=threads, name=str(mdme)
     )
-    out = nifti.save(flair, image.affine, Path(os.fspath(args.out)))
-    log.info("wrote %s (stage-%d model %s)", out, model.stage, model.path)
-    if model.selection:
-        chosen = model.selection
+    written = nifti.save(flair, image.affine, Path(os.fspath(out)))
+    log.info("wrote %s (stage-%d model %s)", written, loaded.stage, loaded.path)
+    if loaded.trained_on is not None:
+        log.info("the model was trained on %s", loaded.trained_on.describe())
+    if loaded.selection:
+        chosen = loaded.selection
         log.info(
             "the model's weights: iteration %s, chosen on validation subjects %s (%s)",
             chosen.get("iteration"),
             ", ".join(chosen.get("subjects", [])),
             chosen.get("rule", ""),
         )
+    return written

@@ -8,10 +8,10 @@ from synflair.cli import main
 from synflair.errors import SynflairError
 from synflair.infer import FusedGenerator, _predict_torch, predict_volume
 from synflair.models import PixelGenerator, init_parameters
+from synflair.models.modelfile import build_discriminator, load_model, save_model
+from synflair.models.normalization import InputNormalization
 from synflair.nifti import save
-from synflair.train.checkpoint import build_discriminator, load_model, save_model
 from synflair.train.config import config_from_dict
-from synflair.train.data import InputNormalization
 
 
 @pytest.fixture(autouse=True)

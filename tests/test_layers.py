@@ -41,12 +41,6 @@ FOUNDATION = {
     "synflair.progress",
 }
 
-#: Modules named by ``synflair.cli.SUBCOMMANDS`` that still mix their API
-#: and their argument parsing (so are not command-line modules by name).
-#: synflair.infer: prediction and parsing in one module, being changed by the
-#: training/inference work (issue 15); the last such module.
-MIXED_COMMAND_MODULES = {"synflair.infer"}
-
 #: Workflow scripts that still go through the command line: none (workflow/scripts/train.py
 #: calls synflair.train.api). Add no script here.
 SCRIPT_EXCEPTIONS: set[str] = set()
@@ -146,9 +140,7 @@ def test_only_the_dispatcher_imports_command_line_modules():
 def test_subcommands_are_command_line_modules():
     """Each subcommand's module only parses and calls an API (named ``cli``/``*_cli``)."""
     bad = [
-        f"{command}: {module}"
-        for command, (module, _) in SUBCOMMANDS.items()
-        if not is_cli(module) and module not in MIXED_COMMAND_MODULES
+        f"{command}: {module}" for command, (module, _) in SUBCOMMANDS.items() if not is_cli(module)
     ]
     assert not bad, "subcommand modules that are not command-line modules:\n" + "\n".join(bad)
 
@@ -199,5 +191,24 @@ def test_script_exceptions_still_exist():
         path = ROOT / relative
         names = imported_names(path.read_text(), relative, False)
         assert any(is_cli(known(GRAPH, n) or n) for n in names), f"{relative}: drop the exception"
-    for module in MIXED_COMMAND_MODULES:
-        assert module in {m for m, _ in SUBCOMMANDS.values()}, f"{module}: drop the exception"
+
+
+def imported_closure(start: str) -> set[str]:
+    """Every library module ``start`` reaches through imports (itself included)."""
+    seen, todo = set(), [start]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        todo += [target for source, target in edges() if source == module]
+    return seen
+
+
+@pytest.mark.parametrize("module", ["synflair.infer", "synflair.models.modelfile"])
+def test_inference_does_not_import_training(module):
+    """The saved-model contract is in synflair.models: applying a model needs no training code."""
+    reached = imported_closure(module)
+    assert "synflair.models.normalization" in reached  # the scan follows the imports
+    training = sorted(m for m in reached if m.split(".")[:2] == ["synflair", "train"])
+    assert not training, f"{module} imports training code: {training}"

@@ -6,20 +6,25 @@ rule (``workflow/scripts/train.py``) both run: paths in, the model file out.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
 
+import pandas as pd
 import torch
 
+from synflair.atomic import write_json
 from synflair.errors import SynflairError
-from synflair.train.checkpoint import load_model
+from synflair.models.device import describe_device, resolve_device
+from synflair.models.modelfile import add_training_record, load_model
+from synflair.models.normalization import InputNormalization
+from synflair.models.record import TrainingRecord, training_record
 from synflair.train.config import load_config
-from synflair.train.data import InputNormalization, load_training_data, read_manifest
+from synflair.train.data import load_training_data, read_manifest
 from synflair.train.session import (
     check_init,
-    describe_device,
-    resolve_device,
+    model_sidecar,
     stop_on_sigterm,
     train_stage,
     with_iterations,
@@ -107,8 +112,44 @@ def train_stage_files(
             stop=stop,
             validation=subjects,
         )
-    log.info("wrote %s", written)
+    _record_training(written, manifest, rows)
     return written
+
+
+def _record_training(written: Path, manifest, rows) -> None:
+    """Record in the model file and its JSON sidecar what the model was trained on."""
+    record = _training_record(manifest, rows)
+    add_training_record(written, record)
+    _add_to_sidecar(model_sidecar(written), record)
+    log.info("wrote %s; trained on %s", written, record.describe())
+
+
+#: Optional manifest column: the conventional FLAIR's JSON sidecar (TE/TI/TR, s) per row.
+FLAIR_SIDECAR_COLUMN = "conventional_sidecar"
+
+
+def _training_record(manifest, rows) -> TrainingRecord:
+    """What the model was trained on: the subjects, their MDME sidecars' protocols and,
+    where the manifest has the column :data:`FLAIR_SIDECAR_COLUMN`, the FLAIR targets'."""
+    frame = pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)
+    flair = list(frame[FLAIR_SIDECAR_COLUMN]) if FLAIR_SIDECAR_COLUMN in frame else []
+    record = training_record(
+        [r.subject for r in rows], [r.mdme for r in rows], [f for f in flair if f.strip()]
+    )
+    if not record.protocols:
+        log.warning(
+            "no training subject's MDME NIfTI has a JSON sidecar beside it: the model "
+            "records no protocol, so inference cannot check new exams against it"
+        )
+    elif len(record.protocols) > 1:
+        log.warning("the training subjects have %d MDME protocols", len(record.protocols))
+    return record
+
+
+def _add_to_sidecar(path: Path, record: TrainingRecord) -> None:
+    """Add ``trained_on`` to the model's JSON sidecar (what the report reads without torch)."""
+    meta = json.loads(path.read_text()) if path.is_file() else {}
+    write_json(path, {**meta, "trained_on": record.to_dict()})
 
 
 def _validation_subjects(validation, manifest, rows, normalization):

@@ -20,10 +20,9 @@ from typing import Any
 import yaml
 
 from synflair.errors import SynflairError
+from synflair.models.normalization import INPUT_KINDS, INPUT_REGIONS, MDME_IMAGES
 
 __all__ = [
-    "INPUT_KINDS",
-    "MDME_IMAGES",
     "DataConfig",
     "DiscriminatorConfig",
     "GeneratorConfig",
@@ -36,13 +35,7 @@ __all__ = [
     "load_config",
 ]
 
-#: Raw images of one MDME acquisition (2 echo times x 4 saturation delays).
-MDME_IMAGES = 8
-#: Generator input representations -> channels per MDME image.
-INPUT_KINDS = {"magnitude": 1, "real": 1, "real_imag": 2}
 GAN_LOSSES = ("minimax", "non_saturating")
-#: Where the input normalization statistic is taken.
-INPUT_REGIONS = ("intracranial", "volume")
 
 
 def _require(condition: bool, key: str, expected: str, value: Any) -> None:

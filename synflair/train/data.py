@@ -7,22 +7,8 @@ synthetic FLAIR (stage-1 target) and the conventional FLAIR registered into
 the MDME grid (stage-2 "real" images). Relative paths are relative to the
 current working directory (the workflow root), not to the manifest.
 
-**Normalization** (:class:`InputNormalization`; stored with every model so
-that inference applies the same rule):
-
-* inputs: ``x_c = S_c / q`` with ``q`` the ``input_percentile``-th percentile
-  of ``|S|`` over all channels and all voxels inside the intracranial mask
-  (``input_region: intracranial``, the default; or over the whole volume with
-  ``input_region: volume``, so that inference needs no mask). Magnitudes are
-  taken first for ``inputs: magnitude``. This removes the
-  receiver gain, which differs between subjects and scanners, while the
-  ratios between the 8 images, which carry the relaxation information, are
-  kept. A high percentile is dominated by CSF at long delay, whose signal is
-  close to the proton density of water.
-* FLAIR targets (synthetic and conventional): brought to the common scale of
-  :mod:`synflair.intensity` (intracranial mean 2000) and divided by
-  ``target_divisor``; the generator output times ``target_divisor`` is on the
-  common scale.
+**Normalization**: :class:`synflair.models.normalization.InputNormalization`,
+stored with every model so that inference applies the same rule.
 
 **Patches.** Axial slices (the third array axis) of all subjects that contain
 intracranial voxels are stacked, once, in one tensor on the training device.
@@ -33,30 +19,26 @@ loader process, no host-device copies.
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from synflair import intensity
 from synflair.errors import SynflairError
+from synflair.models.normalization import InputNormalization, check_mdme_volumes
 from synflair.nifti import check_same_grid, load, load_data, load_mask
-from synflair.train.config import INPUT_KINDS, INPUT_REGIONS, MDME_IMAGES, DataConfig
 
 __all__ = [
     "MANIFEST_COLUMNS",
     "Batch",
-    "InputNormalization",
     "PatchSampler",
     "SubjectPaths",
     "TrainingData",
     "VoxelBatch",
     "VoxelSampler",
-    "check_mdme_volumes",
     "load_training_data",
     "read_manifest",
 ]
@@ -117,128 +99,6 @@ def read_manifest(path: str | os.PathLike) -> list[SubjectPaths]:
     if duplicates:
         raise SynflairError(f"{path}: duplicate subject(s) {duplicates}")
     return rows
-
-
-def check_mdme_volumes(shape: tuple[int, ...], expected: int, inputs: str, name) -> None:
-    """Raise unless an MDME image of ``shape`` is 4D with ``expected`` volumes."""
-    if len(shape) != 4 or shape[3] != expected:
-        volumes = shape[3] if len(shape) == 4 else 1
-        raise SynflairError(
-            f"{name}: has {volumes} volume(s) (shape {tuple(shape)}); expected a 4D MDME image "
-            f"with {expected} volumes for inputs {inputs!r} ({MDME_IMAGES} images, delay-major"
-            f"{', real parts then imaginary parts' if inputs == 'real_imag' else ''})"
-        )
-
-
-@dataclass(frozen=True)
-class InputNormalization:
-    """The per-subject normalization rule, stored with the model (see the module docstring).
-
-    Attributes
-    ----------
-    inputs : str
-        ``magnitude``, ``real`` or ``real_imag``.
-    input_percentile : float
-        Percentile of ``|S|`` that inputs are divided by.
-    input_region : str
-        ``intracranial`` (the percentile is taken inside the intracranial mask)
-        or ``volume`` (over all voxels).
-    target_divisor : float
-        Training targets are FLAIR on the common scale divided by this.
-    intracranial_mean : float
-        The common scale (:data:`synflair.intensity.INTRACRANIAL_MEAN`).
-    """
-
-    inputs: str = "magnitude"
-    input_percentile: float = 99.0
-    input_region: str = "intracranial"
-    target_divisor: float = 1000.0
-    intracranial_mean: float = intensity.INTRACRANIAL_MEAN
-
-    @classmethod
-    def from_config(cls, config: DataConfig) -> InputNormalization:
-        """The rule implied by a :class:`~synflair.train.config.DataConfig`."""
-        return cls(
-            config.inputs, config.input_percentile, config.input_region, config.target_divisor
-        )
-
-    @classmethod
-    def from_dict(cls, mapping: dict, name="normalization") -> InputNormalization:
-        """Inverse of :meth:`to_dict`; errors name ``name``."""
-        try:
-            rule = cls(**mapping)
-        except TypeError as error:
-            raise SynflairError(f"{name}: invalid normalization record {mapping!r}") from error
-        if rule.inputs not in INPUT_KINDS or rule.input_region not in INPUT_REGIONS:
-            raise SynflairError(f"{name}: invalid normalization record {mapping!r}")
-        for key, low, high in (
-            ("input_percentile", 0.0, 100.0),
-            ("target_divisor", 0.0, math.inf),
-            ("intracranial_mean", 0.0, math.inf),
-        ):
-            value = getattr(rule, key)
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not (number and low < value <= high and math.isfinite(value)):
-                raise SynflairError(
-                    f"{name}: {key} is {value!r}, expected a finite number in ({low:g}, {high:g}]"
-                )
-        return rule
-
-    def to_dict(self) -> dict:
-        """Plain dict for checkpoints."""
-        return asdict(self)
-
-    @property
-    def in_channels(self) -> int:
-        """Generator input channels."""
-        return MDME_IMAGES * INPUT_KINDS[self.inputs]
-
-    def signals(self, mdme: np.ndarray) -> np.ndarray:
-        """The generator's raw input signals from the MDME volumes (magnitudes if asked)."""
-        return np.abs(mdme) if self.inputs == "magnitude" else mdme
-
-    @property
-    def needs_mask(self) -> bool:
-        """Whether :meth:`input_scale` needs the intracranial mask."""
-        return self.input_region == "intracranial"
-
-    def input_scale(self, mdme: np.ndarray, mask: np.ndarray | None, name="MDME") -> float:
-        """``q``: the percentile of ``|S|`` over channels and the voxels of the region.
-
-        Parameters
-        ----------
-        mdme : numpy.ndarray
-            ``(X, Y, Z, C)`` MDME signals, or ``(n, C)`` signals of the voxels
-            already selected by the mask (then ``mask`` is None).
-        mask : numpy.ndarray of bool or None
-            ``(X, Y, Z)`` intracranial mask; ignored for ``input_region: volume``.
-        """
-        if self.needs_mask and mask is not None:
-            mdme = mdme[mask]
-        elif self.needs_mask and mdme.ndim != 2:
-            raise SynflairError(
-                f"{name}: inputs are normalized inside the intracranial mask; a mask is needed"
-            )
-        values = np.abs(mdme).ravel()
-        if values.size == 0:
-            raise SynflairError(f"{name}: the intracranial mask is empty; cannot normalize")
-        q = float(np.percentile(values, self.input_percentile))
-        if not np.isfinite(q) or q <= 0:
-            raise SynflairError(
-                f"{name}: the {self.input_percentile}th percentile of |S| inside the mask is "
-                f"{q!r}; expected a positive value (is the MDME image empty?)"
-            )
-        return q
-
-    def normalize_inputs(self, mdme: np.ndarray, mask: np.ndarray, name="MDME") -> np.ndarray:
-        """``(X, Y, Z, C)`` float32 generator inputs, ``signals / q``."""
-        q = self.input_scale(mdme, mask, name)
-        return (self.signals(mdme) / np.float32(q)).astype(np.float32, copy=False)
-
-    def normalize_target(self, flair: np.ndarray, mask: np.ndarray, name="FLAIR") -> np.ndarray:
-        """FLAIR on the common scale divided by ``target_divisor`` (float32)."""
-        scaled, _ = intensity.to_common_scale(flair, mask, self.intracranial_mean, name=str(name))
-        return scaled / np.float32(self.target_divisor)
 
 
 def _load_subject(paths: SubjectPaths, rule: InputNormalization):

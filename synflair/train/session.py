@@ -33,20 +33,22 @@ import torch
 from synflair.atomic import write_json
 from synflair.errors import SynflairError
 from synflair.models import init_parameters
-from synflair.progress import Progress
-from synflair.train.checkpoint import (
+from synflair.models.device import describe_device
+from synflair.models.modelfile import (
     CHECKPOINT_FORMAT,
     VERSION,
     ModelFile,
     build_discriminator,
     build_generator,
     cpu_state,
-    load_checkpoint,
     save_archive,
     save_model,
 )
+from synflair.models.normalization import InputNormalization
+from synflair.progress import Progress
+from synflair.train.checkpoint import load_checkpoint
 from synflair.train.config import TrainConfig
-from synflair.train.data import InputNormalization, PatchSampler, TrainingData, VoxelSampler
+from synflair.train.data import PatchSampler, TrainingData, VoxelSampler
 from synflair.train.progress import LossLog, loss_summary
 from synflair.train.trainer import Trainer
 from synflair.train.validation import Score, ValidationSubject, is_better, score_generator
@@ -56,10 +58,7 @@ __all__ = [
     "StopFlag",
     "TrainingInterrupted",
     "check_init",
-    "describe_device",
-    "gpu_allocated",
     "model_sidecar",
-    "resolve_device",
     "stop_on_sigterm",
     "train_stage",
     "with_iterations",
@@ -113,55 +112,6 @@ def stop_on_sigterm() -> Iterator[StopFlag]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def gpu_allocated() -> str | None:
-    """Why this process looks like it was given a GPU (the scheduler's variables), or None."""
-    for variable in ("CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS"):
-        value = os.environ.get(variable, "").strip()
-        if value and value not in ("-1", "NoDevFiles"):
-            return f"{variable}={value}"
-    return None
-
-
-def describe_device(device: torch.device) -> str:
-    """The device that ran, in words: ``cuda:0 (NVIDIA H100 80GB HBM3)`` or ``cpu (...)``."""
-    if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
-    build = f"torch {torch.__version__}"
-    build += f", CUDA {torch.version.cuda}" if torch.version.cuda else ", no CUDA build"
-    return f"cpu ({build}, {torch.get_num_threads()} threads)"
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``.
-
-    ``auto`` on a node where the scheduler allocated a GPU that torch cannot use
-    (a CPU-only torch build, a driver mismatch) falls back to the CPU with a
-    warning that says why, instead of silently.
-    """
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        allocated = gpu_allocated()
-        if allocated:
-            reason = (
-                "this torch build has no CUDA (install a CUDA build of pytorch)"
-                if not torch.version.cuda
-                else f"torch (CUDA {torch.version.cuda}) finds no usable GPU (driver?)"
-            )
-            log.warning(
-                "GPU ALLOCATED BUT NOT USED: %s, but %s; training on the CPU", allocated, reason
-            )
-        return torch.device("cpu")
-    if name == "cpu":
-        return torch.device("cpu")
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise SynflairError("--device cuda: no CUDA device is available (use auto or cpu)")
-        return torch.device("cuda")
-    raise SynflairError(f"device must be 'auto', 'cpu' or 'cuda', not {name!r}")
-
-
 def seed_for(seed: int, purpose: int | str) -> int:
     """A 63-bit seed for one purpose derived from the configuration's seed."""
     key = purpose if isinstance(purpose, int) else int.from_bytes(purpose.encode(), "little")
@@ -205,7 +155,7 @@ def _differences(a: dict, b: dict, names: tuple[str, str], prefix: str = "") -> 
 def check_init(model: ModelFile, config: TrainConfig) -> None:
     """Raise unless ``model`` has the architecture and normalization of ``config``."""
     model.check_inputs(config.data.in_channels, config.data.inputs)
-    ours, theirs = config.to_dict(), model.config.to_dict()
+    ours, theirs = config.to_dict(), model.config
     differing = _differences(
         {k: theirs[k] for k in ("generator", "discriminator")},
         {k: ours[k] for k in ("generator", "discriminator")},

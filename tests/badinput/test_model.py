@@ -27,15 +27,10 @@ from badinput_harness import assert_refused, run_cli
 
 from synflair.cli import main
 from synflair.models import init_parameters
+from synflair.models.modelfile import build_discriminator, build_generator, save_archive, save_model
+from synflair.models.normalization import InputNormalization
 from synflair.nifti import load_data, save
-from synflair.train.checkpoint import (
-    build_discriminator,
-    build_generator,
-    save_archive,
-    save_model,
-)
 from synflair.train.config import config_from_dict
-from synflair.train.data import InputNormalization
 
 AFFINE = np.diag([2.0, 2.0, 5.0, 1.0])
 SHAPE = (20, 20, 2)

@@ -7,16 +7,16 @@ import torch
 
 from synflair.errors import SynflairError
 from synflair.models import init_parameters
-from synflair.train.checkpoint import (
+from synflair.models.modelfile import (
     build_discriminator,
     build_generator,
-    load_checkpoint,
     load_model,
     save_archive,
     save_model,
 )
+from synflair.models.normalization import InputNormalization
+from synflair.train.checkpoint import load_checkpoint
 from synflair.train.config import config_from_dict
-from synflair.train.data import InputNormalization
 from synflair.train.session import check_init
 
 
@@ -40,7 +40,7 @@ def _write_model(path, mapping=None):
 def test_model_round_trip(tmp_path):
     config, g, d = _write_model(tmp_path / "model.pt")
     model = load_model(tmp_path / "model.pt")
-    assert (model.stage, model.iterations, model.config) == (1, 10, config)
+    assert (model.stage, model.iterations, model.config) == (1, 10, config.to_dict())
     assert model.normalization == InputNormalization.from_config(config.data)
     for a, b in zip(model.generator().state_dict().values(), g.state_dict().values(), strict=True):
         assert torch.equal(a, b)

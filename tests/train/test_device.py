@@ -6,7 +6,7 @@ import logging
 
 import torch
 
-from synflair.train.session import describe_device, gpu_allocated, resolve_device
+from synflair.models.device import describe_device, gpu_allocated, resolve_device
 
 
 def test_auto_on_a_node_without_an_allocated_gpu_is_quietly_the_cpu(monkeypatch, caplog):

@@ -9,8 +9,8 @@ import torch
 import yaml
 
 from synflair.cli import main
+from synflair.models.modelfile import load_model
 from synflair.nifti import load_data
-from synflair.train.checkpoint import load_model
 
 
 @pytest.fixture()

@@ -9,14 +9,9 @@ import torch
 
 from synflair import intensity
 from synflair.errors import SynflairError
+from synflair.models.normalization import InputNormalization
 from synflair.nifti import save
-from synflair.train.data import (
-    InputNormalization,
-    PatchSampler,
-    TrainingData,
-    load_training_data,
-    read_manifest,
-)
+from synflair.train.data import PatchSampler, TrainingData, load_training_data, read_manifest
 
 
 def _data(shape=(40, 30, 2), channels=8, seed=0, extra=None):

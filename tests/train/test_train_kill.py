@@ -21,7 +21,8 @@ import torch
 import yaml
 from tiny_config import TINY_CONFIG
 
-from synflair.train.checkpoint import load_checkpoint, load_model
+from synflair.models.modelfile import load_model
+from synflair.train.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,8 @@ import dataclasses
 import logging
 import re
 
-from synflair.train.data import InputNormalization, load_training_data, read_manifest
+from synflair.models.normalization import InputNormalization
+from synflair.train.data import load_training_data, read_manifest
 from synflair.train.session import train_stage, with_iterations
 
 

@@ -9,15 +9,10 @@ import torch
 from tiny_config import TINY_CONFIG
 
 from synflair.errors import SynflairError
-from synflair.train.checkpoint import load_model
+from synflair.models.modelfile import load_model
+from synflair.models.normalization import InputNormalization
 from synflair.train.config import config_from_dict
-from synflair.train.data import (
-    InputNormalization,
-    TrainingData,
-    VoxelSampler,
-    load_training_data,
-    read_manifest,
-)
+from synflair.train.data import TrainingData, VoxelSampler, load_training_data, read_manifest
 from synflair.train.losses import mean_absolute_error, paired_loss
 from synflair.train.session import train_stage
 from synflair.train.validation import (

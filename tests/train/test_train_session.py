@@ -10,9 +10,11 @@ import pytest
 import torch
 
 from synflair.errors import SynflairError
-from synflair.train.checkpoint import load_checkpoint, load_model
+from synflair.models.modelfile import load_model
+from synflair.models.normalization import InputNormalization
+from synflair.train.checkpoint import load_checkpoint
 from synflair.train.config import config_from_dict
-from synflair.train.data import InputNormalization, load_training_data, read_manifest
+from synflair.train.data import load_training_data, read_manifest
 from synflair.train.session import (
     TrainingInterrupted,
     stop_on_sigterm,
