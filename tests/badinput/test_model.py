@@ -148,6 +148,8 @@ def _damage(path: Path, kind: str, marker: Path) -> list[str]:
                         ["normalization: target_divisor is nan"]),
         "weights-not-tensors": (lambda p: p.update(generator={"signal_hidden.weight": [1.0]}),
                                 ["generator entry 'signal_hidden.weight' is a list"]),
+        "bad-record": (_set(trained_on={"subjects": ["a"], "protocols": [{"EchoTime": "16.9"}]}),
+                       ["field 'trained_on'", "protocols[0]", "EchoTime is '16.9'"]),
     }  # fmt: skip
     change, names = changes[kind]
     _rewrite(path, change)
@@ -175,6 +177,7 @@ INFER_KINDS = [
     "bad-config",
     "nan-divisor",
     "weights-not-tensors",
+    "bad-record",
 ]
 
 
