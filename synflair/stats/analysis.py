@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -249,54 +250,59 @@ def dice_metrics(frame: pd.DataFrame) -> list[str]:
     )
 
 
+class _Planned(NamedTuple):
+    """One paired test: ``metric`` of side ``x`` vs side ``y``, each an (image, region) pair."""
+
+    metric: str
+    x: tuple[str, str]
+    y: tuple[str, str]
+    names: tuple[str, str]  # what differs between the sides: the comparison's words
+    image: str
+    region: str
+    scaling: str
+
+
+def _planned_tests(frame: pd.DataFrame, config: StatsConfig, images: list[str], regions):
+    """The analysis's tests in table order: images per region, tissue pairs, lesion metrics."""
+    baseline, others = images[0], images[1:]
+    for other in others:
+        pair = (baseline, other)
+        for region in regions:
+            for metric in config.metrics:
+                yield _Planned(metric, (baseline, region), (other, region), pair,
+                               " vs ".join(pair), region, config.scaling)  # fmt: skip
+    for image in images:
+        for pair in TISSUE_PAIRS:
+            for metric in config.metrics:
+                yield _Planned(metric, (image, pair[0]), (image, pair[1]), pair, image,
+                               " vs ".join(pair), config.scaling)  # fmt: skip
+    for metric in dice_metrics(frame):
+        for other in others:
+            pair = (baseline, other)
+            yield _Planned(metric, (baseline, "lesions"), (other, "lesions"), pair,
+                           " vs ".join(pair), "lesions", SCALING_NONE)  # fmt: skip
+
+
 def comparisons_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) -> pd.DataFrame:
     """Every paired Wilcoxon test of the analysis (columns :data:`TEST_COLUMNS`).
 
     ``mean_x`` and ``statistic`` refer to the first-named side of ``comparison``
-    (``"synthetic vs dl"``: x = synthetic).
+    (``"synthetic vs dl"``: x = synthetic). A test whose sides both have no values is left out.
     """
     frame = select_scaling(metrics, config.scaling)
     images = images_under_test(frame, config)
-    baseline, others = images[0], images[1:]
     regions = _present(frame[frame["metric"].isin(config.metrics)], "region", config.regions)
     rows = []
-    for other in others:
-        for region in regions:
-            for metric in config.metrics:
-                a = _series(frame, baseline, region, metric)
-                b = _series(frame, other, region, metric)
-                if a.empty and b.empty:
-                    continue
-                _, x, y, notes = _paired(a, b, (baseline, other))
-                rows.append(_test_row(
-                    config, x, y, notes, comparison=f"{baseline} vs {other}",
-                    image=f"{baseline} vs {other}", region=region, metric=metric,
-                    scaling=config.scaling,
-                ))  # fmt: skip
-    for image in images:
-        for first, second in TISSUE_PAIRS:
-            for metric in config.metrics:
-                a = _series(frame, image, first, metric)
-                b = _series(frame, image, second, metric)
-                if a.empty and b.empty:
-                    continue
-                _, x, y, notes = _paired(a, b, (first, second))
-                rows.append(_test_row(
-                    config, x, y, notes, comparison=f"{first} vs {second}", image=image,
-                    region=f"{first} vs {second}", metric=metric, scaling=config.scaling,
-                ))  # fmt: skip
-    for metric in dice_metrics(frame):
-        for other in others:
-            a = _series(frame, baseline, "lesions", metric)
-            b = _series(frame, other, "lesions", metric)
-            if a.empty and b.empty:
-                continue
-            _, x, y, notes = _paired(a, b, (baseline, other))
-            rows.append(_test_row(
-                config, x, y, notes, comparison=f"{baseline} vs {other}",
-                image=f"{baseline} vs {other}", region="lesions", metric=metric,
-                scaling=SCALING_NONE,
-            ))  # fmt: skip
+    for test in _planned_tests(frame, config, images, regions):
+        a = _series(frame, *test.x, test.metric)
+        b = _series(frame, *test.y, test.metric)
+        if a.empty and b.empty:
+            continue
+        _, x, y, notes = _paired(a, b, test.names)
+        rows.append(_test_row(
+            config, x, y, notes, comparison=" vs ".join(test.names), image=test.image,
+            region=test.region, metric=test.metric, scaling=test.scaling,
+        ))  # fmt: skip
     return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
 
 
