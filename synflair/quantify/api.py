@@ -46,7 +46,7 @@ from synflair.physics import (
 )
 from synflair.quantify.mask import MaskSettings, intracranial_mask
 from synflair.quantify.model import FitSettings, MDMEFit, MDMEModel
-from synflair.quantify.synthetic import synthetic_flair, synthetic_t1w
+from synflair.quantify.synthetic import check_times, synthetic_flair, synthetic_t1w
 
 __all__ = [
     "OUTPUTS",
@@ -104,10 +104,7 @@ class QuantifyOptions:
             protocol = getattr(self, name)
             if not isinstance(protocol, kind):
                 raise ValueError(f"{name} must be a {kind.__name__}, not {protocol!r}")
-            for t in times:
-                value = getattr(protocol, t)
-                if not (np.isfinite(value) and value > 0):
-                    raise ValueError(f"{name}.{t} must be a positive number of ms, not {value!r}")
+            check_times(protocol, times, name)
 
 
 def default_prefix(mdme_path: str | os.PathLike) -> str:

@@ -29,16 +29,24 @@ from synflair.physics import (
     SpinEchoProtocol,
 )
 
-__all__ = ["synthesize", "synthetic_flair", "synthetic_t1w"]
+__all__ = ["check_times", "synthesize", "synthetic_flair", "synthetic_t1w"]
 
 
-def _check_protocol(protocol, kind, fields) -> None:
+def check_times(protocol, times: tuple[str, ...], name: str = "protocol") -> None:
+    """Raise ValueError unless each of ``protocol``'s ``times`` (ms) is a positive number.
+
+    The message names the time as ``<name>.<time>`` (e.g. ``flair.ti``).
+    """
+    for time in times:
+        value = getattr(protocol, time)
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name}.{time} must be a positive number of ms, not {value!r}")
+
+
+def _check_protocol(protocol, kind, times) -> None:
     if not isinstance(protocol, kind):
         raise TypeError(f"protocol must be a {kind.__name__}, not {type(protocol).__name__}")
-    for name in fields:
-        value = getattr(protocol, name)
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"protocol.{name} must be a positive number of ms, not {value!r}")
+    check_times(protocol, times)
 
 
 def synthesize(protocol, t1, t2, pd, valid=None) -> np.ndarray:
