@@ -214,6 +214,7 @@ class ObjectiveConfig:
     paired_loss: str = "l1"
     hyper_threshold: float = 0.0
     hyper_quantile: float = 0.5
+    lesion_share: float = 0.0
 
     def __post_init__(self) -> None:
         _require(self.voxels >= 0, "objective.voxels", "an integer >= 0", self.voxels)
@@ -243,6 +244,12 @@ class ObjectiveConfig:
             "objective.hyper_quantile",
             "in (0, 1)",
             self.hyper_quantile,
+        )
+        _require(
+            0 <= self.lesion_share < 1 and (self.lesion_share == 0 or self.voxels > 0),
+            "objective.lesion_share",
+            "in [0, 1), and 0 unless objective.voxels > 0 (a share of the voxel batches)",
+            self.lesion_share,
         )
         _require(
             self.hyper_threshold == 0 or self.voxels > 0,

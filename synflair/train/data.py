@@ -19,6 +19,7 @@ loader process, no host-device copies.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ import torch
 from synflair.errors import SynflairError
 from synflair.models.normalization import InputNormalization, check_mdme_volumes
 from synflair.nifti import check_same_grid, load, load_data, load_mask
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MANIFEST_COLUMNS",
@@ -55,10 +58,14 @@ class SubjectPaths:
     mask: Path
     target: Path
     conventional: Path
+    lesions: Path | None = None
 
 
 def read_manifest(path: str | os.PathLike) -> list[SubjectPaths]:
     """Read and check the training manifest TSV.
+
+    Columns :data:`MANIFEST_COLUMNS`, and optionally ``lesions`` (the conventional FLAIR's
+    lesion map, on the MDME grid; an empty cell: none for that subject).
 
     Raises
     ------
@@ -92,6 +99,7 @@ def read_manifest(path: str | os.PathLike) -> list[SubjectPaths]:
                 Path(row.mask),
                 Path(row.target),
                 Path(row.conventional),
+                _optional_path(getattr(row, "lesions", None)),
             )
         )
     subjects = [r.subject for r in rows]
@@ -99,6 +107,20 @@ def read_manifest(path: str | os.PathLike) -> list[SubjectPaths]:
     if duplicates:
         raise SynflairError(f"{path}: duplicate subject(s) {duplicates}")
     return rows
+
+
+def _optional_path(value) -> Path | None:
+    """A cell of an optional manifest column: a path, or None where absent or empty."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        return None
+    return Path(value)
+
+
+def _load_lesions(paths: SubjectPaths) -> np.ndarray | None:
+    """The conventional FLAIR's lesion map of a manifest row (bool, MDME grid), or None."""
+    if paths.lesions is None:
+        return None
+    return load_mask(paths.lesions, reference=load(paths.mdme, ndim=4), reference_path=paths.mdme)
 
 
 def _load_subject(paths: SubjectPaths, rule: InputNormalization):
@@ -145,6 +167,9 @@ class TrainingData:
     target_median : torch.Tensor, optional
         ``(S,)`` median of the stage-1 target over the intracranial voxels of each
         slice's subject (the unit of :meth:`VoxelSampler.hyperintensity`); default 1.
+    lesion_voxels : torch.Tensor, optional
+        ``(m,)`` flat indices of the voxels (among ``voxels``) in the conventional FLAIR's
+        lesion map (:class:`VoxelSampler` ``lesion_share``); None: no lesion maps given.
     """
 
     def __init__(
@@ -154,6 +179,7 @@ class TrainingData:
         subjects: list[str],
         voxels: torch.Tensor | None = None,
         target_median: torch.Tensor | None = None,
+        lesion_voxels: torch.Tensor | None = None,
     ) -> None:
         if slices.ndim != 4 or slices.shape[1] < 3:
             raise ValueError(f"slices must have shape (S, C + 2, H, W), not {tuple(slices.shape)}")
@@ -173,6 +199,9 @@ class TrainingData:
             raise ValueError(f"target_median must have shape ({n_slices},)")
         self.voxels = voxels.to(slices.device, torch.int64)
         self.target_median = target_median.to(slices.device, torch.float32)
+        if lesion_voxels is not None:
+            lesion_voxels = lesion_voxels.to(slices.device, torch.int64)
+        self.lesion_voxels = lesion_voxels
 
     @property
     def in_channels(self) -> int:
@@ -185,9 +214,14 @@ class TrainingData:
 
     @classmethod
     def from_arrays(cls, subjects, device="cpu") -> TrainingData:
-        """Stack ``(name, inputs, target, conventional, mask)`` arrays of several subjects."""
-        planes, masks, extents, names, medians = [], [], [], [], []
-        for name, inputs, target, conventional, mask in subjects:
+        """Stack ``(name, inputs, target, conventional, mask[, lesions])`` arrays of subjects.
+
+        ``lesions`` (optional, bool or None): the conventional FLAIR's lesion map; its
+        drawable voxels become :attr:`lesion_voxels`.
+        """
+        planes, masks, extents, names, medians, lesion_planes = [], [], [], [], [], []
+        for name, inputs, target, conventional, mask, *rest in subjects:
+            lesions = rest[0] if rest else None
             stacked = np.concatenate([inputs, target[..., None], conventional[..., None]], axis=3)
             median = float(np.median(target[mask])) if mask.any() else 1.0
             for k in np.flatnonzero(mask.any(axis=(0, 1))):
@@ -198,16 +232,20 @@ class TrainingData:
                 extents.append(stacked.shape[:2])
                 names.append(name)
                 medians.append(median if median > 0 else 1.0)
+                lesion_planes.append(None if lesions is None else lesions[:, :, k])
         if not planes:
             raise SynflairError("no training slice contains intracranial voxels")
         height = max(e[0] for e in extents)
         width = max(e[1] for e in extents)
         slices = torch.zeros((len(planes), planes[0].shape[0], height, width), device=device)
         inside = np.zeros((len(planes), height, width), bool)
+        lesion = np.zeros((len(planes), height, width), bool)
         for index, (plane, mask) in enumerate(zip(planes, masks, strict=True)):
             h, w = plane.shape[1:]
             slices[index, :, :h, :w] = torch.from_numpy(np.ascontiguousarray(plane))
             inside[index, :h, :w] = mask
+            if lesion_planes[index] is not None:
+                lesion[index, :h, :w] = mask & lesion_planes[index]
         voxels = torch.from_numpy(np.flatnonzero(inside.ravel()))
         return cls(
             slices,
@@ -215,6 +253,9 @@ class TrainingData:
             names,
             voxels,
             torch.tensor(medians, dtype=torch.float32),
+            torch.from_numpy(np.flatnonzero(lesion.ravel()))
+            if any(plane is not None for plane in lesion_planes)
+            else None,
         )
 
     def check_patch_size(self, patch_size: int, key: str = "data.patch_size") -> None:
@@ -235,7 +276,7 @@ def load_training_data(
     """Load, check and normalize all subjects of a manifest onto ``device``."""
     arrays = []
     for paths in rows:
-        arrays.append((paths.subject, *_load_subject(paths, rule)))
+        arrays.append((paths.subject, *_load_subject(paths, rule), _load_lesions(paths)))
     return TrainingData.from_arrays(arrays, device=device)
 
 
@@ -297,12 +338,21 @@ class VoxelBatch:
 
 
 class VoxelSampler:
-    """Uniform random batches of intracranial voxels from :class:`TrainingData`.
+    """Random batches of intracranial voxels from :class:`TrainingData`.
 
     The generator is pixel-wise, so a pixel-wise loss needs no patches: a batch
     of ``batch_size`` voxels drawn from every intracranial voxel of every training
     subject covers rare tissue far better than a few patches (and skips the
     background).
+
+    With ``lesion_share > 0`` that share of every batch is drawn from the voxels
+    of the conventional FLAIR's lesion maps (:attr:`TrainingData.lesion_voxels`;
+    the pipeline's own automatic segmentation, no expert labels). Lesion voxels
+    are about 0.05 % of the intracranial voxels and their MDME signals resemble
+    those of far more common, darker tissue (partial volume with CSF), so a
+    uniformly sampled paired loss fits them to that tissue; drawn at a fixed
+    share they weigh in the fit as a class of their own (oversampling, as in
+    class-imbalanced segmentation).
 
     Parameters
     ----------
@@ -310,21 +360,51 @@ class VoxelSampler:
     batch_size : int
     generator : torch.Generator
         On ``data.device``.
+    lesion_share : float
+        Share of each batch drawn from the lesion voxels, in [0, 1).
     """
 
-    def __init__(self, data: TrainingData, batch_size: int, generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        data: TrainingData,
+        batch_size: int,
+        generator: torch.Generator,
+        lesion_share: float = 0.0,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+        if not 0 <= lesion_share < 1:
+            raise ValueError(f"lesion_share must be in [0, 1), not {lesion_share!r}")
         self.data = data
         self.batch_size = batch_size
         self.generator = generator
+        self.n_lesion = 0
+        if lesion_share > 0:
+            if data.lesion_voxels is None:
+                raise SynflairError(
+                    f"objective.lesion_share = {lesion_share} needs the conventional FLAIR's "
+                    "lesion maps of the training subjects: the training manifest has no "
+                    "'lesions' column"
+                )
+            if len(data.lesion_voxels) == 0:
+                log.warning(
+                    "objective.lesion_share = %s: the training subjects' lesion maps are empty; "
+                    "voxel batches are drawn uniformly",
+                    lesion_share,
+                )
+            else:
+                self.n_lesion = round(lesion_share * batch_size)
 
     def sample(self) -> VoxelBatch:
-        """Draw ``batch_size`` voxels uniformly (with replacement)."""
-        data = self.data
-        n = len(data.voxels)
-        pick = torch.randint(0, n, (self.batch_size,), generator=self.generator, device=data.device)
+        """Draw ``batch_size`` voxels with replacement: ``n_lesion`` lesion voxels, then any."""
+        data, rng = self.data, self.generator
+        n_uniform = self.batch_size - self.n_lesion
+        pick = torch.randint(0, len(data.voxels), (n_uniform,), generator=rng, device=data.device)
         flat = data.voxels[pick]
+        if self.n_lesion:
+            n = len(data.lesion_voxels)
+            pick = torch.randint(0, n, (self.n_lesion,), generator=rng, device=data.device)
+            flat = torch.cat([flat, data.lesion_voxels[pick]])
         height, width = data.slices.shape[2:]
         index, pixel = flat // (height * width), flat % (height * width)
         values = data.slices[index, :, pixel // width, pixel % width]  # (n, C + 2)

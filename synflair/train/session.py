@@ -302,8 +302,10 @@ class _StageRun:
             self.sampler = PatchSampler(data, config.data.patch_size, config.data.batch_size, rng)
         voxel_rng = torch.Generator(device=device).manual_seed(seed_for(config.seed, f"v{stage}"))
         self.voxel_rng = voxel_rng
+        # the lesion share is a stage-2 term: stage 1 fits the synthetic FLAIR, bright in lesions
+        share = objective.lesion_share if stage == 2 else 0.0
         self.voxel_sampler = (
-            VoxelSampler(data, objective.voxels, voxel_rng) if objective.voxels else None
+            VoxelSampler(data, objective.voxels, voxel_rng, share) if objective.voxels else None
         )
         self.losses = LossLog(stage, device)
         self.iteration = 0

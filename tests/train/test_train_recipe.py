@@ -85,6 +85,41 @@ def test_voxel_sampler_draws_intracranial_voxels_with_their_values_and_hyperinte
     assert len({round(float(t), 5) for t in batch.target}) == 14  # all are drawn
 
 
+def _lesion_subjects(lesions):
+    """One subject of 40 intracranial voxels; the lesion voxels' target is 5, the others' 1."""
+    shape = (10, 4, 1)
+    inputs = np.ones((*shape, 2), np.float32)
+    mask = np.ones(shape, bool)
+    target = np.where(lesions, 5.0, 1.0).astype(np.float32) if lesions is not None else mask * 1.0
+    return [("a", inputs, target, target.copy(), mask, lesions)]
+
+
+def test_voxel_sampler_draws_its_lesion_share_from_the_lesion_map():
+    lesions = np.zeros((10, 4, 1), bool)
+    lesions[2, 1, 0] = lesions[7, 3, 0] = True  # 2 of 40 voxels
+    data = TrainingData.from_arrays(_lesion_subjects(lesions))
+    assert len(data.lesion_voxels) == 2
+    for share, expected in ((0.0, 1000 * 2 / 40), (0.25, 250 + 750 * 2 / 40)):
+        batch = VoxelSampler(data, 1000, torch.Generator().manual_seed(3), share).sample()
+        drawn = int((batch.conventional == 5.0).sum())
+        assert drawn == pytest.approx(expected, abs=4 * math.sqrt(expected) + 1)
+    exact = VoxelSampler(data, 1000, torch.Generator().manual_seed(3), 0.25).sample()
+    assert bool((exact.conventional[-250:] == 5.0).all())  # exactly 250 from the map
+
+
+def test_lesion_share_needs_lesion_maps_and_warns_when_they_are_empty(caplog):
+    without = TrainingData.from_arrays(_lesion_subjects(None)[:1])
+    assert without.lesion_voxels is None
+    with pytest.raises(SynflairError, match=r"objective\.lesion_share = 0\.1 .*'lesions' column"):
+        VoxelSampler(without, 100, torch.Generator(), 0.1)
+    empty = TrainingData.from_arrays(_lesion_subjects(np.zeros((10, 4, 1), bool)))
+    assert len(empty.lesion_voxels) == 0
+    sampler = VoxelSampler(empty, 100, torch.Generator(), 0.1)
+    assert sampler.n_lesion == 0 and "lesion maps are empty" in caplog.text
+    with pytest.raises(ValueError, match="lesion_share"):
+        VoxelSampler(empty, 100, torch.Generator(), 1.0)
+
+
 def test_lr_decays_geometrically_to_lr_final():
     stage1 = {**TINY_CONFIG["stage1"], "iterations": 5, "lr_final": 0.01}
     config = config_from_dict({**TINY_CONFIG, "stage1": stage1})
@@ -110,6 +145,8 @@ def test_objective_and_selection_are_validated():
     assert "objective.hyper_quantile" in bad({"voxels": 8, "hyper_quantile": 1.0})
     assert "objective.paired_loss" in bad({"paired_loss": "l2"})
     assert "objective.voxels" in bad({"voxels": -1})
+    assert "objective.lesion_share" in bad({"voxels": 8, "lesion_share": 1.0})
+    assert "objective.lesion_share" in bad({"lesion_share": 0.1})  # needs voxels
     assert "selection.every" in bad(selection={"every": -1})
     with pytest.raises(ValueError, match=r"stage1\.lr_final"):
         config_from_dict({**TINY_CONFIG, "stage1": {**TINY_CONFIG["stage1"], "lr_final": 0.0}})
@@ -285,3 +322,13 @@ def test_resume_keeps_the_selection_state(cohort, tmp_path):
         assert torch.equal(value, resumed.generator_state[key]), key
     history = pd.read_csv(tmp_path / "wb" / "validation.tsv", sep="\t")
     assert list(history["iteration"]) == [0, 4, 8, 12]
+
+
+def test_manifest_lesions_column_is_optional(tmp_path):
+    rows = "subject\tmdme\tmask\ttarget\tconventional{}\na\tm.nii\tk.nii\tt.nii\tc.nii{}\n"
+    (tmp_path / "plain.tsv").write_text(rows.format("", ""))
+    (tmp_path / "with.tsv").write_text(rows.format("\tlesions", "\tl.nii"))
+    (tmp_path / "empty.tsv").write_text(rows.format("\tlesions", "\t"))
+    assert read_manifest(tmp_path / "plain.tsv")[0].lesions is None
+    assert read_manifest(tmp_path / "with.tsv")[0].lesions.name == "l.nii"
+    assert read_manifest(tmp_path / "empty.tsv")[0].lesions is None
