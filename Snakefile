@@ -31,4 +31,5 @@ rule all:
     input:
         "results/report.html",
         expand("results/{stage}/dataset_description.json", stage=DERIVATIVE_STAGES),
-        "results/segmentation/dseg.tsv",
+        # applying a model (config key `model`) segments nothing
+        [] if APPLY else "results/segmentation/dseg.tsv",

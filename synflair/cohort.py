@@ -19,6 +19,12 @@ what a JSON schema cannot: unique subjects, folders and files that exist, and
 both splits present. :func:`read_bids` reads a BIDS dataset as the cohort
 (layout in config/README.md).
 
+**Applying a trained model** (config key ``model``; ``apply=True`` here):
+every subject is a test subject, so a sheet needs no ``split`` column (a
+given one is ignored) and a subject needs no conventional FLAIR (``flair``
+may be absent or empty; a BIDS subject may lack ``*_FLAIR.nii.gz``, and the
+dataset needs no split).
+
 Folder names may hold any character a file system allows (apostrophes, spaces,
 ``$``, backticks; ``;`` except in the ``mdme`` column, where it separates
 folders): the workflow passes them to its jobs shell-quoted. The one exception
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,7 +123,9 @@ class Subject:
         return words[1:]
 
 
-def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subject]:
+def read_sheet(
+    path: str | os.PathLike, schema: dict | None = None, *, apply: bool = False
+) -> list[Subject]:
     """Read and check a subject sheet.
 
     Parameters
@@ -127,6 +136,9 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
         JSON schema of one row (``workflow/schemas/subjects.schema.yaml``); each
         row's non-empty cells are checked against it first
         (:func:`synflair.schema.check_against_schema`).
+    apply : bool
+        Applying a trained model: every subject is a test subject, ``split`` and
+        ``flair`` are optional (see the module docstring).
 
     Returns
     -------
@@ -144,20 +156,9 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
     if not path.is_file():
         raise SynflairError(f"config key 'sheet': {path} does not exist (expected a TSV file)")
     frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    unknown = sorted(set(frame.columns) - set(SHEET_COLUMNS))
-    if unknown:
-        raise SynflairError(
-            f"{path}: unknown column(s) {unknown}; expected columns among {list(SHEET_COLUMNS)}"
-        )
-    for column in ("subject", "split"):
-        if column not in frame.columns:
-            raise SynflairError(f"{path}: missing required column '{column}'")
-    if "study" not in frame.columns:
-        for column in ("mdme", "flair"):
-            if column not in frame.columns:
-                raise SynflairError(
-                    f"{path}: missing required column '{column}' (or a 'study' column)"
-                )
+    _check_columns(path, list(frame.columns), apply)
+    if apply and schema is not None:
+        schema = applied_row_schema(schema)
     base = path.parent
     subjects: list[Subject] = []
     seen: dict[str, str] = {}
@@ -171,7 +172,7 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
                 f"{where}: column 'subject': {label!r} is invalid; expected ASCII letters and "
                 "digits only (a BIDS label)"
             )
-        split = row["split"].strip()
+        split = "test" if apply else row["split"].strip()
         if split not in ("train", "test"):
             raise SynflairError(f"{where}: split must be 'train' or 'test', not {split!r}")
         if label in seen:
@@ -180,7 +181,7 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
                 "must be in exactly one split, so a test subject cannot also be a training subject"
             )
         seen[label] = split
-        study, mdme, flair, choices = _sources(row, base, where)
+        study, mdme, flair, choices = _sources(row, base, where, need_flair=not apply)
         lesion = row.get("lesion_mask", "").strip() or None
         if lesion is not None:
             lesion = _existing(base, lesion, where, "lesion_mask", directory=False)
@@ -190,12 +191,38 @@ def read_sheet(path: str | os.PathLike, schema: dict | None = None) -> list[Subj
             if row.get(column, "").strip()
         }
         subjects.append(Subject(label, split, mdme, flair, lesion, vendor, study, *choices))
-    check_splits({s.subject: s.split for s in subjects}, str(path))
+    if not apply:
+        check_splits({s.subject: s.split for s in subjects}, str(path))
     return subjects
 
 
-def _sources(row: dict, base: Path, where: str):
-    """(study, mdme, flair, (mdme_series, flair_series)) of one sheet row, checked."""
+def _check_columns(path: Path, columns: list[str], apply: bool) -> None:
+    """Refuse unknown columns and missing required ones (``split``, ``flair``: not when
+    applying a model)."""
+    unknown = sorted(set(columns) - set(SHEET_COLUMNS))
+    if unknown:
+        raise SynflairError(
+            f"{path}: unknown column(s) {unknown}; expected columns among {list(SHEET_COLUMNS)}"
+        )
+    for column in ("subject",) if apply else ("subject", "split"):
+        if column not in columns:
+            raise SynflairError(f"{path}: missing required column '{column}'")
+    if "study" not in columns:
+        for column in ("mdme",) if apply else ("mdme", "flair"):
+            if column not in columns:
+                raise SynflairError(
+                    f"{path}: missing required column '{column}' (or a 'study' column)"
+                )
+
+
+def applied_row_schema(schema: dict) -> dict:
+    """The row schema when applying a model: only ``subject`` and the MDME source required."""
+    return {**schema, "required": ["subject"], "then": {"required": ["mdme"]}}
+
+
+def _sources(row: dict, base: Path, where: str, *, need_flair: bool = True):
+    """(study, mdme, flair, (mdme_series, flair_series)) of one sheet row, checked; the
+    conventional FLAIR may be absent when not ``need_flair`` (applying a model)."""
     study = row.get("study", "").strip() or None
     if study is not None:
         study = _existing_dir(base, study, where, "study")
@@ -237,7 +264,7 @@ def _sources(row: dict, base: Path, where: str):
         flair = _existing(
             base, cells["flair"], where, "flair", directory=not is_nifti(cells["flair"])
         )
-    elif study is None:
+    elif study is None and need_flair:
         raise SynflairError(
             f"{where}: column 'flair' is empty (expected a DICOM folder, a NIfTI, or a 'study' "
             "folder)"
@@ -263,7 +290,9 @@ def check_splits(splits: dict[str, str], where: str) -> None:
             raise SynflairError(f"{where}: no '{needed}' subject; need at least one of each split")
 
 
-def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subject]:
+def read_bids(
+    root: str | os.PathLike, splits: dict | None = None, *, apply: bool = False
+) -> list[Subject]:
     """The subjects of a BIDS dataset: ``sub-<label>/anat/`` with the MDME and FLAIR NIfTI.
 
     Each subject needs ``sub-<label>_FLAIR.nii.gz`` (or ``.nii``) and the MDME
@@ -279,6 +308,9 @@ def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subje
         Subject label (with or without ``sub-``) -> ``"train"`` / ``"test"``
         (config key ``bids_split``); otherwise the ``split`` column of
         ``participants.tsv``.
+    apply : bool
+        Applying a trained model: every subject is a test subject (no split
+        needed) and the FLAIR NIfTI is optional.
 
     Returns
     -------
@@ -299,7 +331,7 @@ def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subje
     folders = sorted(p for p in root.glob("sub-*") if p.is_dir())
     if not folders:
         raise SynflairError(f"{key}: {root} holds no sub-<label> folder (expected a BIDS dataset)")
-    table, where = _bids_splits(root, splits)
+    table, where = ({}, "") if apply else _bids_splits(root, splits)
     subjects = []
     for folder in folders:
         label = folder.name.removeprefix("sub-")
@@ -312,12 +344,12 @@ def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subje
             )
         anat = folder / "anat"
         mdme = _bids_file(anat, label, "mdme")
-        flair = _bids_file(anat, label, "FLAIR")
+        flair = _bids_file(anat, label, "FLAIR", optional=apply)
         if not Path(_sidecar(mdme)).is_file():
             raise SynflairError(
                 f"{_sidecar(mdme)}: no such file (expected the MDME sidecar beside {mdme})"
             )
-        split = table.pop(label, None)
+        split = "test" if apply else table.pop(label, None)
         if split is None:
             raise SynflairError(
                 f"{where}: no split for subject sub-{label}; expected 'train' or 'test' for "
@@ -333,7 +365,8 @@ def read_bids(root: str | os.PathLike, splits: dict | None = None) -> list[Subje
         raise SynflairError(
             f"{where}: subject(s) {sorted(table)} are not in {root} (no sub-<label> folder)"
         )
-    check_splits({s.subject: s.split for s in subjects}, where)
+    if not apply:
+        check_splits({s.subject: s.split for s in subjects}, where)
     return subjects
 
 
@@ -368,12 +401,14 @@ def _bids_splits(root: Path, splits: dict | None) -> tuple[dict[str, str], str]:
     return table, where
 
 
-def _bids_file(anat: Path, label: str, suffix: str) -> str:
+def _bids_file(anat: Path, label: str, suffix: str, *, optional: bool = False) -> str | None:
     for extension in (".nii.gz", ".nii"):
         path = anat / f"sub-{label}_{suffix}{extension}"
         if path.is_file():
             check_input_path(str(path), f"{anat}")
             return str(path)
+    if optional:
+        return None
     raise SynflairError(
         f"{anat}: no sub-{label}_{suffix}.nii.gz (or .nii); expected the "
         f"{'MDME NIfTI with its JSON sidecar' if suffix == 'mdme' else 'FLAIR NIfTI'}"
@@ -422,17 +457,21 @@ def check_config_references(config: dict, subjects) -> None:
     Raises
     ------
     SynflairError
-        Naming the config key: ``training.preset`` missing, a ``lesions.override``
-        entry naming no subject or a missing file, ``report.representative``
-        naming no subject.
+        Naming the config key: ``training.preset`` missing (when training),
+        ``model`` missing or unreadable (when applying a model), a
+        ``lesions.override`` entry naming no subject or a missing file,
+        ``report.representative`` naming no subject.
     """
     subjects = set(subjects)
-    preset = config["training"]["preset"]
-    check_input_path(preset, "config key 'training.preset'")
-    if not Path(preset).is_file():
-        raise SynflairError(
-            f"config key 'training.preset': {preset} does not exist (expected a training YAML)"
-        )
+    if config.get("model"):
+        check_model_reference(config["model"])
+    else:
+        preset = config["training"]["preset"]
+        check_input_path(preset, "config key 'training.preset'")
+        if not Path(preset).is_file():
+            raise SynflairError(
+                f"config key 'training.preset': {preset} does not exist (expected a training YAML)"
+            )
     for label, path in config["lesions"]["override"].items():
         key = f"config key 'lesions.override.{label}'"
         if label.removeprefix("sub-") not in subjects:
@@ -447,6 +486,28 @@ def check_config_references(config: dict, subjects) -> None:
                 f"config key 'report.representative': no subject {label!r}; "
                 f"expected one of {sorted(subjects)}"
             )
+
+
+def check_model_reference(path: str) -> None:
+    """Refuse a config key ``model`` that is not a readable torch archive, naming the key.
+
+    A cheap check when the workflow starts (no torch import); the inference job
+    reads the file fully (:func:`synflair.models.modelfile.load_model`).
+    """
+    key = "config key 'model'"
+    expected = "expected a model.pt written by synflair train, e.g. results/train/stage-2/model.pt"
+    check_input_path(path, key)
+    if Path(path).is_dir():
+        raise SynflairError(f"{key}: {path} is a folder ({expected})")
+    if not Path(path).is_file():
+        raise SynflairError(f"{key}: {path} does not exist ({expected})")
+    try:
+        with open(path, "rb") as stream:
+            stream.read(4)
+    except OSError as error:
+        raise SynflairError(f"{key}: {path} is not readable ({error.strerror})") from error
+    if not zipfile.is_zipfile(path):
+        raise SynflairError(f"{key}: {path} is not a torch archive ({expected})")
 
 
 def _existing(base: Path, value: str, where: str, column: str, *, directory: bool) -> str:

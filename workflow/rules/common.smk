@@ -1,6 +1,7 @@
 # Config and subject-sheet validation, the subject lists, and input functions.
 import os
 import sys
+import dataclasses
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -37,24 +38,36 @@ check_against_schema(config, CONFIG_SCHEMA)
 validate(config, schema="../schemas/config.schema.yaml")
 
 PHANTOM_DIR = "resources/phantom"
-# results/<stage> folders that are BIDS-derivatives datasets (synflair.bids.STAGES)
-DERIVATIVE_STAGES = list(BIDS_STAGES)
+# Apply a trained model (config key `model`): no training, every subject is a test subject, no
+# conventional FLAIR needed, no evaluation against it (config/README.md, "Reusing a trained model").
+MODEL = config.get("model") or None
+APPLY = MODEL is not None
+# results/<stage> folders that are BIDS-derivatives datasets (synflair.bids.STAGES); applying a
+# model makes only the first three
+DERIVATIVE_STAGES = ["nifti", "quantify", "infer"] if APPLY else list(BIDS_STAGES)
 
 
 def _load_subjects():
     if config["cohort"] == "phantom":
-        return phantom_subjects(
+        subjects = phantom_subjects(
             PHANTOM_DIR,
             config["phantom"]["subjects"],
             config["phantom"].get("test_fraction", 0.25),
         )
+        return (
+            [dataclasses.replace(s, split="test") for s in subjects]
+            if APPLY
+            else subjects
+        )
     if config["cohort"] == "bids":
         if not config.get("bids"):
             raise SynflairError("config key 'bids': required when cohort is 'bids'")
-        return read_bids(config["bids"], config.get("bids_split"))
+        return read_bids(config["bids"], config.get("bids_split"), apply=APPLY)
     if not config.get("sheet"):
         raise SynflairError("config key 'sheet': required when cohort is 'sheet'")
-    return read_sheet(config["sheet"], load_schema(SCHEMAS / "subjects.schema.yaml"))
+    return read_sheet(
+        config["sheet"], load_schema(SCHEMAS / "subjects.schema.yaml"), apply=APPLY
+    )
 
 
 SUBJECTS = {s.subject: s for s in _load_subjects()}
@@ -62,11 +75,8 @@ check_config_references(config, SUBJECTS)
 TRAIN = sorted(s for s, v in SUBJECTS.items() if v.split == "train")
 TEST = sorted(s for s, v in SUBJECTS.items() if v.split == "test")
 IS_PHANTOM = config["cohort"] == "phantom"
-IMAGES = [
-    "synthetic",
-    "dl",
-    "stage1",
-]  # FLAIRs under test: synthetic, DL (stage 2), DL (stage 1)
+# FLAIRs under test: synthetic, DL (stage 2), DL (stage 1); applying a model: synthetic and DL
+IMAGES = ["synthetic", "dl"] if APPLY else ["synthetic", "dl", "stage1"]
 
 
 wildcard_constraints:
@@ -211,8 +221,20 @@ def override_argument(wildcards):
     return ["--override", path] if path else []
 
 
+def model_file(wildcards):
+    """The model that makes this image: the configured one when applying a model, else this
+    run's stage 2 (dl) or stage 1 (stage1)."""
+    if APPLY:
+        return MODEL
+    return "results/train/stage-{}/model.pt".format(
+        "2" if wildcards.image == "dl" else "1"
+    )
+
+
 def report_inputs(wildcards):
     """Everything the report shows, per test subject and for the cohort."""
+    if APPLY:
+        return applied_report_inputs()
     inputs = {
         "table": "results/stats/table.tsv",
         "tests": "results/stats/tests.tsv",
@@ -237,4 +259,14 @@ def report_inputs(wildcards):
         inputs["truth"] = expand(
             res("qc", "{subject}", "truth.tsv"), subject=sorted(SUBJECTS)
         )
+    return inputs
+
+
+def applied_report_inputs():
+    """Applying a model: the model's description and each subject's synthetic and DL-FLAIR."""
+    inputs = {"model": "results/infer/model.json"}
+    for subject in TEST:
+        for image in IMAGES:
+            inputs[f"flair_{image}_{subject}"] = flair_image_path(image, subject)
+        inputs[f"mask_{subject}"] = synthetic_path("mask", subject)
     return inputs

@@ -1,12 +1,13 @@
-# DL-FLAIR for the test split, from the stage-2 (cGAN) model and, for comparison, stage 1.
+# DL-FLAIR for the test split, from the stage-2 (cGAN) model and, for comparison, stage 1; or,
+# applying a trained model (config key `model`), from that model for every subject.
 
 
 rule infer_dl_flair:
     input:
-        model=lambda wc: "results/train/stage-{}/model.pt".format(
-            "2" if wc.image == "dl" else "1"
-        ),
+        model=model_file,
         mdme=res("nifti", "{subject}", "mdme.nii.gz"),
+        # the exam's protocol is checked against the one the model was trained on
+        sidecar=res("nifti", "{subject}", "mdme.json"),
         mask=synthetic("mask"),
     output:
         res("infer", "{subject}", "desc-{image}_FLAIR.nii.gz"),
@@ -23,5 +24,18 @@ rule infer_dl_flair:
         device=config["training"]["device"],
     shell:
         "python -m synflair infer --model {input.model:q} --mdme {input.mdme:q} "
-        "--mask {input.mask:q} --out {output:q} --device {params.device:q} "
-        "--threads {threads} > {log:q} 2>&1"
+        "--sidecar {input.sidecar:q} --mask {input.mask:q} --out {output:q} "
+        "--device {params.device:q} --threads {threads} > {log:q} 2>&1"
+
+
+rule infer_model_description:
+    input:
+        model=MODEL or [],
+    output:
+        "results/infer/model.json",
+    log:
+        "logs/infer/model.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/describe_model.py"

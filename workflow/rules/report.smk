@@ -1,4 +1,5 @@
-# The self-contained HTML report (results/report.html).
+# The self-contained HTML report (results/report.html): the evaluation, or, applying a trained
+# model (config key `model`), what was made with which model.
 from synflair.report.methods import report_config
 
 
@@ -20,5 +21,7 @@ rule report_html:
         test=TEST,
         train=TRAIN,
         phantom=IS_PHANTOM,
+        # applying a model: the report of the DL-FLAIRs made (synflair.report.applied)
+        apply=APPLY,
     script:
         "../scripts/report.py"

@@ -21,6 +21,10 @@ MANIFEST_INPUTS = {
             res("registration", "{subject}", "space-synthetic_FLAIR.nii.gz"),
             subject=subjects,
         ),
+        # the conventional FLAIR's TE/TI/TR, recorded in the model file (synflair.models.record)
+        "conventional_sidecar": expand(
+            res("nifti", "{subject}", "FLAIR.json"), subject=subjects
+        ),
     }
     for part, subjects in (("fit", FIT), ("validation", VALIDATION))
 }

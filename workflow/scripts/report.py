@@ -8,6 +8,22 @@ from synflair.report.build import ReportInputs, SubjectImages, build_report
 
 sys.stderr = open(snakemake.log[0], "w")
 inputs, params = snakemake.input, snakemake.params
+
+if params.apply:  # a trained model applied (config key `model`): no evaluation to report
+    from synflair.report.applied import AppliedSubject, build_applied_report
+
+    build_applied_report(
+        [
+            AppliedSubject(
+                s, inputs[f"flair_synthetic_{s}"], inputs[f"flair_dl_{s}"], inputs[f"mask_{s}"]
+            )
+            for s in params.test
+        ],
+        json.loads(Path(inputs.model).read_text()),
+        snakemake.output[0],
+        title=params.config["report"]["title"],
+    )
+    raise SystemExit(0)
 names = ["synthetic", "dl", "stage1", "conventional"]
 phantom = {Path(p).name.removeprefix("sub-"): Path(p) for p in inputs.phantom}
 

@@ -2,6 +2,8 @@
 
 The validation manifest also has the columns lesions (the conventional FLAIR's lesion
 map) and dseg (tissue labels), for the lesion-contrast score of model selection.
+Both have conventional_sidecar (the conventional FLAIR's JSON: its TE/TI/TR are recorded in
+the model).
 """
 
 import sys
@@ -13,7 +15,7 @@ from synflair.atomic import write_tsv
 sys.stderr = open(snakemake.log[0], "w")
 inputs = snakemake.input
 columns = {"subject": snakemake.params.subjects}
-for name in ("mdme", "mask", "target", "conventional", "lesions", "dseg"):
+for name in ("mdme", "mask", "target", "conventional", "conventional_sidecar", "lesions", "dseg"):
     if name in inputs.keys():
         columns[name] = list(getattr(inputs, name))
 write_tsv(snakemake.output[0], pd.DataFrame(columns))
