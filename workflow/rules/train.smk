@@ -25,6 +25,12 @@ MANIFEST_INPUTS = {
         "conventional_sidecar": expand(
             res("nifti", "{subject}", "FLAIR.json"), subject=subjects
         ),
+        # the conventional FLAIR's automatic lesion maps: objective.lesion_share draws
+        # from them in training, and model selection scores lesion contrast on them
+        "lesions": expand(
+            res("lesions", "{subject}", "desc-conventional_lesions.nii.gz"),
+            subject=subjects,
+        ),
     }
     for part, subjects in (("fit", FIT), ("validation", VALIDATION))
 }
@@ -48,10 +54,6 @@ rule train_manifest:
 rule train_validation_manifest:
     input:
         **MANIFEST_INPUTS["validation"],
-        lesions=expand(
-            res("lesions", "{subject}", "desc-conventional_lesions.nii.gz"),
-            subject=VALIDATION,
-        ),
         dseg=expand(res("segmentation", "{subject}", "dseg.nii.gz"), subject=VALIDATION),
     output:
         "results/train/validation.tsv",

@@ -1,9 +1,9 @@
 """Write a training (or validation) manifest, one row per subject, for `synflair train`.
 
-The validation manifest also has the columns lesions (the conventional FLAIR's lesion
-map) and dseg (tissue labels), for the lesion-contrast score of model selection.
-Both have conventional_sidecar (the conventional FLAIR's JSON: its TE/TI/TR are recorded in
-the model).
+Both have the column lesions (the conventional FLAIR's automatic lesion map: the
+training recipe's objective.lesion_share draws from it, model selection scores lesion
+contrast on it); the validation manifest also has dseg (tissue labels), for that score. Both have
+conventional_sidecar (the conventional FLAIR's JSON: its TE/TI/TR are recorded in the model).
 """
 
 import sys
