@@ -44,6 +44,8 @@ PARAM_HELP = {
     "shell_exempt_z": "peak score from which a lesion is kept whatever surrounds it",
     "gm_peak_z": "peak score a lesion mostly outside WM needs",
     "min_mean_z": "mean score a lesion needs",
+    "local_seed_score": "local contrast (robust SDs) that also seeds a lesion below kappa (0: off)",
+    "local_seed_z": "least score of such a local-contrast seed",
 }
 
 

@@ -42,6 +42,7 @@ def grow_lesions(
     voxel_size: Sequence[float] = (1.0, 1.0, 1.0),
     seeds: np.ndarray | None = None,
     growable: np.ndarray | None = None,
+    extra_seeds: np.ndarray | None = None,
 ) -> np.ndarray:
     """Seeded growth of lesions on a belief map.
 
@@ -64,6 +65,9 @@ def grow_lesions(
     growable : numpy.ndarray of bool, optional
         Extra voxels the lesions may grow into besides ``belief >= grow_threshold``
         (e.g. T1-hypointense voxels brighter than WM).
+    extra_seeds : numpy.ndarray of bool, optional
+        Voxels that seed whatever their belief (e.g. local maxima of contrast), if
+        also allowed by ``seeds`` and inside the region the lesions grow in.
 
     Returns
     -------
@@ -77,6 +81,8 @@ def grow_lesions(
         region |= np.asarray(growable, dtype=bool)
     region &= candidates
     seed = belief >= params.kappa
+    if extra_seeds is not None:
+        seed |= np.asarray(extra_seeds, dtype=bool)
     if seeds is not None:
         seed &= np.asarray(seeds, dtype=bool)
     labels, keep = _seeded_components(region, seed, params, voxel_volume)

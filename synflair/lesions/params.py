@@ -80,6 +80,14 @@ class LesionParams:
         hyperintensity there is normal GM variation, a T1-hypointense lesion is brighter.
     min_mean_z : float
         A lesion is kept only when its mean hyperintensity score is at least this.
+    local_seed_score : float
+        Local-contrast seeds (0: off): a voxel whose multi-scale local contrast against
+        its immediate WM surroundings (:func:`synflair.lesions.contrast.local_contrast`)
+        is at least this, and whose score is at least ``local_seed_z``, also seeds a
+        lesion, below ``kappa`` (small lesions are local maxima; broad bright normal WM
+        is not). Measured on patient19 and the phantom, it did not help (docs/lesions.md).
+    local_seed_z : float
+        Least hyperintensity score of a local-contrast seed.
     """
 
     z_low: float = 1.0
@@ -104,6 +112,8 @@ class LesionParams:
     shell_exempt_z: float = 5.0
     gm_peak_z: float = 3.0
     min_mean_z: float = 1.6
+    local_seed_score: float = 0.0
+    local_seed_z: float = 1.5
 
     def __post_init__(self):
         def check(name, ok, expected):
@@ -141,6 +151,8 @@ class LesionParams:
         check("shell_exempt_z", math.isfinite, "a finite number")
         check("gm_peak_z", math.isfinite, "a finite number")
         check("min_mean_z", math.isfinite, "a finite number")
+        check("local_seed_score", lambda v: math.isfinite(v) and v >= 0, ">= 0 (0: off)")
+        check("local_seed_z", math.isfinite, "a finite number")
         for name in ("connectivity", "bias_degree", "min_tissue_voxels"):
             object.__setattr__(self, name, int(getattr(self, name)))
 

@@ -10,7 +10,9 @@
    ribbon) grown into neighbours with belief >= ``grow_threshold``, or
    T1-hypointense (WM probability < 0.5) with a score >= ``t1_growth_z``, then
    trimmed to ``boundary_fraction`` of each lesion's peak contrast above WM
-   (:func:`synflair.lesions.growth.grow_lesions`);
+   (:func:`synflair.lesions.growth.grow_lesions`); with ``local_seed_score`` > 0,
+   voxels that stand out from their immediate surroundings
+   (:func:`synflair.lesions.contrast.local_contrast`) seed too;
 4. lesions not embedded in WM (``wm_shell_fraction``; unless their peak score
    reaches ``shell_exempt_z``, brighter than any cortex), or whose mean score is
    below ``min_mean_z`` (a faint, diffuse region around one bright voxel: normal
@@ -29,6 +31,7 @@ from scipy import ndimage
 
 from synflair.lesions.anatomy import outer_csf_distance, shell_fraction
 from synflair.lesions.belief import BeliefMaps, belief_map, check_inputs
+from synflair.lesions.contrast import local_contrast
 from synflair.lesions.detection import label_lesions
 from synflair.lesions.growth import grow_lesions
 from synflair.lesions.params import LesionParams
@@ -64,6 +67,40 @@ def _bounding_box(mask: np.ndarray, margin: int = 2) -> tuple[slice, ...]:
     return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
 
 
+def _local_seeds(maps, mask, wm, csf, params, voxel_size):
+    """Voxels that stand out from their immediate surroundings (``local_seed_score``; None: off)."""
+    if params.local_seed_score <= 0:
+        return None
+    # Surroundings: parenchyma (CSF is dark on FLAIR); normalised over pure WM; responses
+    # smaller than a quarter of the score's SD are not resolved (almost noise-free images).
+    contrast = local_contrast(maps.z, mask, mask & (csf < 0.5), mask & (wm >= params.purity),
+                              voxel_size, min_spread=0.25)  # fmt: skip
+    return (contrast >= params.local_seed_score) & (maps.z >= params.local_seed_z)
+
+
+def _kept(lesions, maps, mask, wm, inner, params, voxel_size):
+    """The lesions embedded in WM, bright enough on average, and (outside WM) bright at the peak."""
+    labels, n = label_lesions(lesions, params.connectivity)
+    index = np.arange(1, n + 1)
+    keep = np.ones(n + 1, dtype=bool)
+    peak_z = np.zeros(n + 1)
+    peak_z[1:] = ndimage.maximum(maps.z, labels, index)
+    if params.wm_shell_fraction > 0:
+        embedded = shell_fraction(labels, n, (wm >= 0.5) | inner, mask, voxel_size,
+                                  params.shell_mm) >= params.wm_shell_fraction  # fmt: skip
+        keep &= embedded | (peak_z >= params.shell_exempt_z)
+    contrast = np.zeros(n + 1)
+    contrast[1:] = ndimage.mean(maps.z, labels, index)
+    keep &= contrast >= params.min_mean_z
+    # A faint hyperintensity in tissue the T1/R1 calls GM is normal GM variation; a
+    # T1-hypointense lesion labelled GM is brighter than that.
+    in_wm = np.zeros(n + 1)
+    in_wm[1:] = ndimage.mean(wm, labels, index)
+    keep &= (in_wm >= 0.5) | (peak_z >= params.gm_peak_z)
+    keep[0] = False
+    return keep[labels]
+
+
 def segment(
     flair: np.ndarray,
     mask: np.ndarray,
@@ -93,31 +130,12 @@ def segment(
     # LST-LGA's growth: into T1-hypointense neighbours (the T1/R1 calls them GM or CSF)
     # that are FLAIR-hyperintense, at a lower score than elsewhere.
     growable = (wm < 0.5) & (maps.z >= params.t1_growth_z)
+    local = _local_seeds(maps, mask, wm, csf, params, voxel_size)
     lesions = grow_lesions(maps.belief, mask, params, z=maps.z_tissue, voxel_size=voxel_size,
                            seeds=outside_ribbon & (csf <= params.max_csf_prob),
-                           growable=growable)  # fmt: skip
+                           growable=growable, extra_seeds=local)  # fmt: skip
     if lesions.any():
-        labels, n = label_lesions(lesions, params.connectivity)
-        index = np.arange(1, n + 1)
-        keep = np.ones(n + 1, dtype=bool)
-        if params.wm_shell_fraction > 0:
-            peak = np.zeros(n + 1)
-            peak[1:] = ndimage.maximum(maps.z, labels, index)
-            embedded = shell_fraction(labels, n, (wm >= 0.5) | inner, mask, voxel_size,
-                                      params.shell_mm) >= params.wm_shell_fraction  # fmt: skip
-            keep &= embedded | (peak >= params.shell_exempt_z)
-        contrast = np.zeros(n + 1)
-        contrast[1:] = ndimage.mean(maps.z, labels, index)
-        keep &= contrast >= params.min_mean_z
-        # A faint hyperintensity in tissue the T1/R1 calls GM is normal GM variation; a
-        # T1-hypointense lesion labelled GM is brighter than that.
-        in_wm = np.zeros(n + 1)
-        in_wm[1:] = ndimage.mean(wm, labels, index)
-        peak_z = np.zeros(n + 1)
-        peak_z[1:] = ndimage.maximum(maps.z, labels, index)
-        keep &= (in_wm >= 0.5) | (peak_z >= params.gm_peak_z)
-        keep[0] = False
-        lesions = keep[labels]
+        lesions = _kept(lesions, maps, mask, wm, inner, params, voxel_size)
     full = np.zeros(probs[0].shape, dtype=bool)
     full[box] = lesions
     belief = np.zeros(probs[0].shape, dtype=np.float32)
