@@ -31,15 +31,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from synflair.errors import SynflairError
 from synflair.intensity import INTRACRANIAL_MEAN
 from synflair.metrics.contrast import lesion_nawm_ratio, nawm_mask
 from synflair.metrics.image import PAPER_PEAK
+from synflair.models.normalization import InputNormalization
 from synflair.nifti import check_same_grid, load_data
-from synflair.train.data import MANIFEST_COLUMNS, InputNormalization, SubjectPaths, _load_subject
+from synflair.tables import read_tsv
+from synflair.train.data import MANIFEST_COLUMNS, SubjectPaths, _load_subject
 
 __all__ = [
     "VALIDATION_COLUMNS",
@@ -148,7 +149,7 @@ def read_validation_manifest(path: str | os.PathLike) -> list[tuple[SubjectPaths
     from synflair.train.data import read_manifest
 
     rows = read_manifest(path)
-    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    frame = read_tsv(path, what="the validation manifest")
     present = [c for c in VALIDATION_COLUMNS if c in frame.columns]
     if len(present) == 1:
         raise SynflairError(
