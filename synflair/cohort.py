@@ -150,12 +150,12 @@ def read_sheet(
     SynflairError
         Naming the sheet, the row and the column of the first problem found.
     """
-    import pandas as pd
+    from synflair.tables import read_tsv
 
     path = Path(path)
     if not path.is_file():
         raise SynflairError(f"config key 'sheet': {path} does not exist (expected a TSV file)")
-    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    frame = read_tsv(path, what="a subject sheet (config key 'sheet')")
     _check_columns(path, list(frame.columns), apply)
     if apply and schema is not None:
         schema = applied_row_schema(schema)
@@ -373,7 +373,7 @@ def read_bids(
 def _bids_splits(root: Path, splits: dict | None) -> tuple[dict[str, str], str]:
     """Subject label -> split, from config key ``bids_split`` or ``participants.tsv``; and
     where that came from (named in errors)."""
-    import pandas as pd
+    from synflair.tables import read_tsv
 
     key = "config key 'bids'"
     if splits:
@@ -387,13 +387,12 @@ def _bids_splits(root: Path, splits: dict | None) -> tuple[dict[str, str], str]:
                 f"{key}: {participants} does not exist and config key 'bids_split' is not set; "
                 "expected a 'split' column (train/test) in participants.tsv or the config key"
             )
-        frame = pd.read_csv(participants, sep="\t", dtype=str, keep_default_na=False)
-        for column in ("participant_id", "split"):
-            if column not in frame.columns:
-                raise SynflairError(
-                    f"{participants}: no column '{column}'; expected participant_id and split "
-                    "(train/test), or config key 'bids_split'"
-                )
+        frame = read_tsv(
+            participants,
+            ("participant_id", "split"),
+            what="the BIDS participants table with a train/test split (else config key "
+            "'bids_split')",
+        )
         table = {
             row["participant_id"].strip().removeprefix("sub-"): row["split"].strip()
             for row in frame.to_dict("records")

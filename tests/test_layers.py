@@ -39,6 +39,7 @@ FOUNDATION = {
     "synflair.schema",
     "synflair.provenance",
     "synflair.progress",
+    "synflair.tables",
 }
 
 #: Workflow scripts that still go through the command line: none (workflow/scripts/train.py

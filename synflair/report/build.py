@@ -17,6 +17,7 @@ from synflair.nifti import load_data
 from synflair.report import figures, labels, lesions, paired, qc, verdict
 from synflair.report.html import escape, figure_html, page, table_html
 from synflair.report.methods import methods_paragraph
+from synflair.tables import read_tsv
 from synflair.train.curves import LOSS_COLUMNS
 
 
@@ -79,19 +80,8 @@ COLUMNS = {
 
 def _read_tsv(path, kind: str) -> pd.DataFrame:
     """Read a report input table; error naming the file and the missing columns."""
-    try:
-        frame = pd.read_csv(path, sep="\t")
-    except FileNotFoundError as error:
-        raise SynflairError(f"{path}: missing report input") from error
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise SynflairError(f"{path}: not a readable TSV table ({error})") from error
-    missing = [c for c in COLUMNS[kind] if c not in frame.columns]
-    if missing:
-        raise SynflairError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected the {kind} table "
-            f"with columns {', '.join(COLUMNS[kind])}"
-        )
-    return frame
+    what = f"the {kind} table (a report input)"
+    return read_tsv(path, COLUMNS[kind], what=what, dtype=None, keep_default_na=True)
 
 
 def _load(path, dtype=np.float32):

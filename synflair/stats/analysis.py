@@ -32,6 +32,7 @@ from synflair.metrics.table import COLUMNS as METRIC_COLUMNS
 from synflair.metrics.table import SCALING_NONE
 from synflair.stats.normality import shapiro_wilk
 from synflair.stats.wilcoxon import EXACT_MAX_N, METHODS, NAN_POLICIES, wilcoxon_signed_rank
+from synflair.tables import read_tsv
 
 #: Tissue regions compared with each other within an image, in the paper's order.
 TISSUE_PAIRS = (("GM", "WM"), ("GM", "CSF"), ("WM", "CSF"))
@@ -133,18 +134,14 @@ def read_metrics(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
         raise SynflairError("no metrics files given")
     frames = []
     for path in paths:
-        try:
-            frame = pd.read_csv(path, sep="\t", dtype={"subject": str, "note": str})
-        except FileNotFoundError as error:
-            raise SynflairError(f"{path}: no such metrics file") from error
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise SynflairError(f"{path}: not a readable TSV ({error})") from error
-        missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
-        if missing:
-            raise SynflairError(
-                f"{path}: missing column(s) {missing}; expected the columns of "
-                f"'synflair metrics': {list(METRIC_COLUMNS)}"
-            )
+        frame = read_tsv(
+            path,
+            METRIC_COLUMNS,
+            what="a metrics table of 'synflair metrics'",
+            dtype={"subject": str, "note": str},
+            keep_default_na=True,
+            require_rows=True,
+        )
         frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
         frame["note"] = frame["note"].fillna("").astype(str)
         frames.append(frame)

@@ -11,7 +11,6 @@ import logging
 import os
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from synflair.atomic import write_json
@@ -20,6 +19,7 @@ from synflair.models.device import describe_device, resolve_device
 from synflair.models.modelfile import add_training_record, load_model
 from synflair.models.normalization import InputNormalization
 from synflair.models.record import TrainingRecord, training_record
+from synflair.tables import read_tsv
 from synflair.train.config import load_config
 from synflair.train.data import load_training_data, read_manifest
 from synflair.train.session import (
@@ -131,7 +131,7 @@ FLAIR_SIDECAR_COLUMN = "conventional_sidecar"
 def _training_record(manifest, rows) -> TrainingRecord:
     """What the model was trained on: the subjects, their MDME sidecars' protocols and,
     where the manifest has the column :data:`FLAIR_SIDECAR_COLUMN`, the FLAIR targets'."""
-    frame = pd.read_csv(manifest, sep="\t", dtype=str, keep_default_na=False)
+    frame = read_tsv(manifest, what="the training manifest")
     flair = list(frame[FLAIR_SIDECAR_COLUMN]) if FLAIR_SIDECAR_COLUMN in frame else []
     record = training_record(
         [r.subject for r in rows], [r.mdme for r in rows], [f for f in flair if f.strip()]

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from synflair.errors import SynflairError
 from synflair.models.normalization import InputNormalization, check_mdme_volumes
 from synflair.nifti import check_same_grid, load, load_data, load_mask
+from synflair.tables import read_tsv
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,10 @@ class SubjectPaths:
     lesions: Path | None = None
 
 
-def read_manifest(path: str | os.PathLike) -> list[SubjectPaths]:
-    """Read and check the training manifest TSV.
+def read_manifest(
+    path: str | os.PathLike, what: str = "the training manifest"
+) -> list[SubjectPaths]:
+    """Read and check the training (or validation) manifest TSV; ``what`` names it in errors.
 
     Columns :data:`MANIFEST_COLUMNS`, and optionally ``lesions`` (the conventional FLAIR's
     lesion map, on the MDME grid; an empty cell: none for that subject).
@@ -73,20 +75,7 @@ def read_manifest(path: str | os.PathLike) -> list[SubjectPaths]:
         Missing file or columns, no rows, empty cells or duplicate subjects.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SynflairError(f"{path}: no such file (expected the training manifest TSV)")
-    try:
-        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise SynflairError(f"{path}: not a readable TSV ({error})") from error
-    missing = [c for c in MANIFEST_COLUMNS if c not in frame.columns]
-    if missing:
-        raise SynflairError(
-            f"{path}: missing column(s) {missing}; expected {list(MANIFEST_COLUMNS)}, "
-            f"found {list(frame.columns)}"
-        )
-    if frame.empty:
-        raise SynflairError(f"{path}: no subjects (expected at least one row)")
+    frame = read_tsv(path, MANIFEST_COLUMNS, what=what, require_rows=True)
     rows = []
     for number, row in enumerate(frame.itertuples(index=False), start=2):
         for column in MANIFEST_COLUMNS:

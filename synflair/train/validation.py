@@ -148,7 +148,7 @@ def read_validation_manifest(path: str | os.PathLike) -> list[tuple[SubjectPaths
     """
     from synflair.train.data import read_manifest
 
-    rows = read_manifest(path)
+    rows = read_manifest(path, what="the validation manifest")
     frame = read_tsv(path, what="the validation manifest")
     present = [c for c in VALIDATION_COLUMNS if c in frame.columns]
     if len(present) == 1:

@@ -126,7 +126,7 @@ def test_bids_dataset(tmp_path):
 
 def _no_split_column(root):
     (root / "participants.tsv").write_text("participant_id\nsub-01\nsub-02\n")
-    return ["participants.tsv: no column 'split'", "bids_split"]
+    return ["participants.tsv: missing column(s) split", "bids_split"]
 
 
 def _no_participants(root):

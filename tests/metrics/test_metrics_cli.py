@@ -118,7 +118,7 @@ def test_metrics_then_stats_end_to_end(tmp_path):
 def test_stats_cli_errors(tmp_path, capsys):
     assert main(["stats", "--metrics", str(tmp_path / "none.tsv"), "--out-dir",
                  str(tmp_path)]) == 2  # fmt: skip
-    assert "none.tsv: no such metrics file" in capsys.readouterr().err
+    assert "none.tsv: no such file; expected a metrics table" in capsys.readouterr().err
     rng = np.random.default_rng(0)
     p = write_subject(tmp_path / "s", rng)
     out = tmp_path / "m.tsv"

@@ -169,7 +169,7 @@ def test_run_statistics_writes_three_tables_from_per_subject_files(tmp_path):
 
 
 def test_read_metrics_errors_name_the_file(tmp_path):
-    with pytest.raises(SynflairError, match="no such metrics file"):
+    with pytest.raises(SynflairError, match=r"missing\.tsv: no such file; expected a metrics"):
         read_metrics([tmp_path / "missing.tsv"])
     bad = tmp_path / "bad.tsv"
     bad.write_text("subject\tvalue\n01\t3\n")
