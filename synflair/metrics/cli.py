@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 
-import numpy as np
-
-from synflair.atomic import write_tsv
 from synflair.errors import SynflairError
+from synflair.metrics.api import MetricsFiles, subject_metrics_file
 from synflair.metrics.image import PAPER_PEAK
-from synflair.metrics.subject import NORMALIZERS, SCALINGS, MetricsConfig, subject_metrics
-from synflair.nifti import check_same_grid, load_data
-
-log = logging.getLogger(__name__)
+from synflair.metrics.subject import NORMALIZERS, SCALINGS, MetricsConfig
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -95,25 +89,13 @@ def run(args: argparse.Namespace) -> None:
         )
     except ValueError as error:
         raise SynflairError(f"synflair metrics options: {error}") from error
-    images = parse_named_paths(args.image, "--image")
-    lesion_paths = parse_named_paths(args.lesions, "--lesions")
-    reference, ref_image = load_data(args.reference, ndim=3)
-
-    def on_grid(path, dtype=np.float32):
-        data, image = load_data(path, ndim=3, dtype=dtype)
-        check_same_grid(image, ref_image, path, args.reference)
-        return data
-
-    mask = on_grid(args.mask) > 0.5
-    if not mask.any():
-        raise SynflairError(f"{args.mask}: the intracranial mask is empty")
-    dseg = on_grid(args.dseg)
-    flair = {name: on_grid(path) for name, path in images.items()}
-    lesions = {name: on_grid(path) > 0.5 for name, path in lesion_paths.items()}
-    truth = on_grid(args.lesion_truth) > 0.5 if args.lesion_truth else None
-    table = subject_metrics(
-        args.subject, reference, flair, mask, dseg,
-        lesions=lesions, lesion_truth=truth, config=config,
-    )  # fmt: skip
-    write_tsv(args.out, table)
-    log.info("sub-%s: %d metric rows -> %s", args.subject, len(table), args.out)
+    files = MetricsFiles(
+        subject=args.subject,
+        reference=args.reference,
+        images=parse_named_paths(args.image, "--image"),
+        mask=args.mask,
+        dseg=args.dseg,
+        lesions=parse_named_paths(args.lesions, "--lesions"),
+        lesion_truth=args.lesion_truth,
+    )
+    subject_metrics_file(files, args.out, config)

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import yaml
-
-from synflair.errors import SynflairError
-from synflair.report.build import build_report
-from synflair.report.layout import discover
+from synflair.report.api import report_from_results
+from synflair.report.configfile import read_report_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,12 +22,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    path = Path(args.configfile)
-    if not path.is_file():
-        raise SynflairError(f"--configfile {path}: no such file")
-    config = yaml.safe_load(path.read_text())
-    inputs = discover(args.results, args.phantom)
-    representative = config.get("report", {}).get("representative")
-    if isinstance(representative, str):
-        representative = [representative]
-    build_report(inputs, config, args.out, representative=representative, n_train=args.n_train)
+    config = read_report_config(args.configfile, where="--configfile")
+    report_from_results(args.results, config, args.out, n_train=args.n_train, phantom=args.phantom)

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from badinput_harness import assert_refused
+import yaml
+from badinput_harness import assert_refused, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
 from report_results import make_results  # tests/report/report_results.py
@@ -68,7 +69,33 @@ def _damage(root: Path, case: str) -> tuple[list[str], list[str]]:
         return ["--phantom", str(root / "nowhere")], ["--phantom", "nowhere", "not a folder"]
     if case == "no-configfile":
         return ["--configfile", str(root / "none.yaml")], ["--configfile", "none.yaml"]
+    if case in CONFIG_CASES:
+        path = root / "bad.yaml"
+        text, names = CONFIG_CASES[case]
+        path.write_text(text)
+        return ["--configfile", str(path)], ["--configfile", str(path), *names]
     raise AssertionError(case)
+
+
+def _ci_config(change) -> str:
+    config = yaml.safe_load(CONFIG.read_text())
+    change(config)
+    return yaml.safe_dump(config)
+
+
+#: Config files that are not the workflow's: (the YAML, what the message names).
+CONFIG_CASES = {
+    "configfile-not-yaml": ("metrics: [peak\n", ["not valid YAML"]),
+    "configfile-a-list": ("- cohort\n- metrics\n", ["expected a mapping of config keys"]),
+    "configfile-without-metrics": (
+        _ci_config(lambda c: c.pop("metrics")),
+        ["'metrics'", "required"],
+    ),
+    "configfile-negative-peak": (
+        _ci_config(lambda c: c["metrics"].update(peak=-1.0)),
+        ["config key 'metrics.peak'"],
+    ),
+}
 
 
 CASES = [
@@ -81,6 +108,7 @@ CASES = [
     "truncated-mask",
     "phantom-not-a-folder",
     "no-configfile",
+    *CONFIG_CASES,
 ]
 
 
@@ -94,3 +122,12 @@ def test_report_refuses(case, pristine, tmp_path, capsys):
     if "--configfile" not in extra:
         argv += ["--configfile", str(CONFIG)]
     assert_refused([*argv, *extra], capsys, names=names, outputs=[out], inputs=[root / "results"])
+
+
+def test_the_undamaged_results_give_a_report(pristine, tmp_path, capsys):
+    """The control: the same results folder and config give the report."""
+    out = tmp_path / "report.html"
+    argv = ["report", "--results", pristine / "results", "--configfile", CONFIG, "--out", out]
+    outcome = run_cli(argv, capsys)
+    assert outcome.status == 0, outcome.stderr
+    assert "<h2>Paired results per subject</h2>" in out.read_text()

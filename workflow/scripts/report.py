@@ -4,7 +4,8 @@ import json
 import sys
 from pathlib import Path
 
-from synflair.report.build import ReportInputs, SubjectImages, build_report
+from synflair.report.api import RunRecords, report_file
+from synflair.report.build import ReportInputs, SubjectImages
 
 sys.stderr = open(snakemake.log[0], "w")
 inputs, params = snakemake.input, snakemake.params
@@ -56,19 +57,10 @@ report_inputs = ReportInputs(
     subjects=subjects,
     truth=list(inputs.truth) if params.phantom else [],
 )
-ran_on = {
-    "training": json.loads(Path(inputs.run).read_text()).get("device", ""),
-    "registration": json.loads(Path(inputs.xfm).read_text()).get("backend", ""),
-    "segmentation": json.loads(Path(inputs.dseg_json).read_text()).get("Backend", ""),
-}
-representative = params.config["report"]["representative"]
-if isinstance(representative, str):
-    representative = [representative]
-build_report(
+report_file(
     report_inputs,
     params.config,
     snakemake.output[0],
-    representative=[r.removeprefix("sub-") for r in representative or []] or None,
     n_train=len(params.train),
-    ran_on=ran_on,
+    records=RunRecords(inputs.run, inputs.xfm, inputs.dseg_json),
 )
