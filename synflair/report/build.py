@@ -13,10 +13,12 @@ from synflair.atomic import atomic_output
 from synflair.errors import SynflairError
 from synflair.intensity import to_common_scale
 from synflair.metrics.image import nrmse_map
+from synflair.metrics.table import COLUMNS as METRIC_COLUMNS
 from synflair.nifti import load_data
 from synflair.report import figures, labels, lesions, paired, qc, verdict
 from synflair.report.html import escape, figure_html, page, table_html
 from synflair.report.methods import methods_paragraph
+from synflair.stats.analysis import NORMALITY_COLUMNS, TEST_COLUMNS
 from synflair.tables import read_tsv
 from synflair.train.curves import LOSS_COLUMNS
 
@@ -66,13 +68,12 @@ class ReportInputs:
     truth: list[str] = field(default_factory=list)
 
 
-#: Columns the report reads from each input table.
+#: Columns the report requires of each input table (the stats and metrics tables' own).
 COLUMNS = {
     "table": ("region", "metric", "n", "synthetic", "dl", "percent_change", "p", "note"),
-    "tests": ("comparison", "image", "region", "metric", "n", "mean_x", "mean_y",
-              "median_difference", "p", "method", "rank_biserial", "note"),
-    "normality": ("variable", "image", "region", "metric", "n", "W", "p", "note"),
-    "metrics": ("subject", "image", "region", "scaling", "metric", "value", "note"),
+    "tests": TEST_COLUMNS,
+    "normality": NORMALITY_COLUMNS,
+    "metrics": METRIC_COLUMNS,
     "losses": ("stage", "iteration", *LOSS_COLUMNS),
     "truth": ("subject", "check", "region", "value", "target", "unit", "passed"),
 }  # fmt: skip
