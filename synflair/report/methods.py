@@ -82,13 +82,13 @@ def _training_summary(training: dict) -> str:
 
 
 def _segmentation_input(seg: dict) -> str:
-    if seg.get("image", "t1w") == "r1map":
+    if seg["image"] == "r1map":
         return "R1 (1/T1) map (the paper segmented the synthetic T1w)"
     return "skull-stripped synthetic T1w"
 
 
 def _conventional_lesions(config: dict) -> str:
-    if config.get("lesions", {}).get("conventional_space", "synthetic") == "native":
+    if config["lesions"]["conventional_space"] == "native":
         return (
             "the conventional FLAIR on its own grid, with the tissue maps carried there by the "
             "registration and its lesion map carried back; the paper segmented the coregistered "
