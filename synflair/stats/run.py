@@ -1,4 +1,9 @@
-"""Run the whole statistical analysis and write its three tables atomically."""
+"""File-level API of the stats stage: metrics TSVs in, the three statistics tables out.
+
+``synflair stats`` (:mod:`synflair.stats.cli`) parses its options into a
+:class:`~synflair.stats.analysis.StatsConfig` and calls :func:`run_statistics`, which
+writes the tables atomically; the workflow's ``evaluate_stats`` rule runs that command.
+"""
 
 from __future__ import annotations
 
