@@ -7,8 +7,7 @@ import re
 
 from synflair.errors import SynflairError
 from synflair.metrics.api import MetricsFiles, subject_metrics_file
-from synflair.metrics.image import PAPER_PEAK
-from synflair.metrics.subject import NORMALIZERS, SCALINGS, MetricsConfig
+from synflair.metrics.subject import DEFAULT_METRICS, NORMALIZERS, SCALINGS, MetricsConfig
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -65,18 +64,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--peak",
         type=float,
-        default=PAPER_PEAK,
-        help=f"PSNR peak intensity (default {PAPER_PEAK:g})",
+        default=DEFAULT_METRICS.peak,
+        help=f"PSNR peak intensity (default {DEFAULT_METRICS.peak:g})",
     )
     parser.add_argument(
         "--scaling",
         action="append",
         choices=SCALINGS,
-        help="intensity scaling(s) to report (repeatable; default: raw and common)",
+        help="intensity scaling(s) to report (repeatable; default: "
+        f"{' and '.join(DEFAULT_METRICS.scalings)})",
     )
-    parser.add_argument("--nrmse-normalizer", choices=NORMALIZERS, default="intracranial",
+    parser.add_argument("--nrmse-normalizer", choices=NORMALIZERS,
+                        default=DEFAULT_METRICS.nrmse_normalizer,
                         help="mask of the NRMSE denominator, the mean of the image under "
-                        "test (default: intracranial)")  # fmt: skip
+                        f"test (default: {DEFAULT_METRICS.nrmse_normalizer})")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> None:
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> None:
     try:
         config = MetricsConfig(
             peak=args.peak,
-            scalings=tuple(args.scaling or SCALINGS),
+            scalings=tuple(args.scaling or DEFAULT_METRICS.scalings),
             nrmse_normalizer=args.nrmse_normalizer,
         )
     except ValueError as error:

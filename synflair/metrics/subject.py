@@ -33,12 +33,10 @@ from synflair.lesions.detection import lesion_detection
 from synflair.metrics.contrast import MIN_LESION_VOXELS, lesion_nawm_ratio, nawm_mask
 from synflair.metrics.image import PAPER_PEAK
 from synflair.metrics.overlap import dice
-from synflair.metrics.table import COLUMNS, SCALING_NONE
+from synflair.metrics.table import COLUMNS, REGIONS, SCALING_NONE
 
 #: Labels of the segmentation's hard label map (``*_dseg.nii.gz``).
 DSEG_LABELS = {"CSF": 1, "GM": 2, "WM": 3}
-#: Regions in the paper's order.
-REGIONS = ("GM", "WM", "CSF", "intracranial")
 SCALINGS = ("raw", "common")
 NORMALIZERS = ("intracranial", "region")
 #: ``region`` of the lesion-overlap rows.

@@ -7,7 +7,7 @@ per-subject TSVs, :mod:`synflair.metrics.subject`) and ``synflair stats``
 
 from __future__ import annotations
 
-__all__ = ["COLUMNS", "SCALING_NONE"]
+__all__ = ["COLUMNS", "REGIONS", "SCALING_NONE"]
 
 #: Columns of the tidy metrics table, in order.
 COLUMNS = (
@@ -23,3 +23,6 @@ COLUMNS = (
 )
 #: ``scaling`` of rows that do not depend on intensity scaling (lesion overlap, contrast).
 SCALING_NONE = "none"
+#: ``region`` of the image-metric rows, in the paper's order (tissues from ``*_dseg.nii.gz``,
+#: then the whole intracranial mask).
+REGIONS = ("GM", "WM", "CSF", "intracranial")

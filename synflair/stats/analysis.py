@@ -29,7 +29,7 @@ import pandas as pd
 
 from synflair.errors import SynflairError
 from synflair.metrics.table import COLUMNS as METRIC_COLUMNS
-from synflair.metrics.table import SCALING_NONE
+from synflair.metrics.table import REGIONS, SCALING_NONE
 from synflair.stats.normality import shapiro_wilk
 from synflair.stats.wilcoxon import EXACT_MAX_N, METHODS, NAN_POLICIES, wilcoxon_signed_rank
 from synflair.tables import read_tsv
@@ -87,7 +87,7 @@ class StatsConfig:
     baseline: str = "synthetic"
     compare: str = "dl"
     metrics: tuple[str, ...] = ("psnr", "nrmse")
-    regions: tuple[str, ...] = ("GM", "WM", "CSF", "intracranial")
+    regions: tuple[str, ...] = REGIONS
     scaling: str = "common"
     reference: str = "conventional"
     method: str = "auto"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from synflair.errors import SynflairError
-from synflair.stats.analysis import StatsConfig
+from synflair.stats.analysis import DEFAULT_STATS, StatsConfig
 from synflair.stats.run import OUTPUT_NAMES, run_statistics
-from synflair.stats.wilcoxon import EXACT_MAX_N, NAN_POLICIES
+from synflair.stats.wilcoxon import METHODS, NAN_POLICIES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,45 +23,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, help=f"folder for {names}")
     parser.add_argument(
         "--scaling",
-        default="common",
-        help="intensity scaling whose rows are analysed: common or raw (default: common)",
+        default=DEFAULT_STATS.scaling,
+        help="intensity scaling whose rows are analysed: common or raw "
+        f"(default: {DEFAULT_STATS.scaling})",
     )
     parser.add_argument(
         "--baseline",
-        default="synthetic",
-        help="image compared against every other image (default: synthetic)",
+        default=DEFAULT_STATS.baseline,
+        help=f"image compared against every other image (default: {DEFAULT_STATS.baseline})",
     )
     parser.add_argument(
-        "--compare", default="dl", help="second image column of table.tsv (default: dl)"
+        "--compare",
+        default=DEFAULT_STATS.compare,
+        help=f"second image column of table.tsv (default: {DEFAULT_STATS.compare})",
     )
     parser.add_argument(
         "--metric",
         dest="metric_names",
         action="append",
         metavar="NAME",
-        help="image-quality metric to test (repeatable; default: psnr, nrmse)",
+        help="image-quality metric to test (repeatable; default: "
+        f"{', '.join(DEFAULT_STATS.metrics)})",
     )
     parser.add_argument(
         "--method",
-        choices=("auto", "exact", "normal"),
-        default="auto",
+        choices=METHODS,
+        default=DEFAULT_STATS.method,
         help="Wilcoxon p-value: exact when n <= --exact-max-n without ties or "
         "zeros (auto), or always exact/normal",
     )
     parser.add_argument(
         "--exact-max-n",
         type=int,
-        default=EXACT_MAX_N,
-        help=f"largest n for the exact p-value under auto (default {EXACT_MAX_N})",
+        default=DEFAULT_STATS.exact_max_n,
+        help=f"largest n for the exact p-value under auto (default {DEFAULT_STATS.exact_max_n})",
     )
     parser.add_argument(
         "--no-continuity-correction",
         action="store_true",
         help="normal approximation without the continuity correction",
     )
-    parser.add_argument("--nan-policy", choices=NAN_POLICIES, default="propagate",
-                        help="a NaN value makes the test NaN with a reason (propagate, default) "
-                        "or drops the subject from that test (omit)")  # fmt: skip
+    parser.add_argument(
+        "--nan-policy",
+        choices=NAN_POLICIES,
+        default=DEFAULT_STATS.nan_policy,
+        help="a NaN value makes the test NaN with a reason (propagate) or drops the subject "
+        f"from that test (omit; default: {DEFAULT_STATS.nan_policy})",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> None:
         config = StatsConfig(
             baseline=args.baseline,
             compare=args.compare,
-            metrics=tuple(args.metric_names or ("psnr", "nrmse")),
+            metrics=tuple(args.metric_names or DEFAULT_STATS.metrics),
             scaling=args.scaling,
             method=args.method,
             correction=not args.no_continuity_correction,
