@@ -61,12 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--lesion-truth", help="true lesion mask (phantom) for dice_truth rows")
     parser.add_argument("--out", required=True, help="output TSV")
-    parser.add_argument(
-        "--peak",
-        type=float,
-        default=DEFAULT_METRICS.peak,
-        help=f"PSNR peak intensity (default {DEFAULT_METRICS.peak:g})",
-    )
+    parser.add_argument("--peak", type=float, default=DEFAULT_METRICS.peak,
+                        help="PSNR peak intensity (default: %(default)g)")  # fmt: skip
     parser.add_argument(
         "--scaling",
         action="append",
@@ -77,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nrmse-normalizer", choices=NORMALIZERS,
                         default=DEFAULT_METRICS.nrmse_normalizer,
                         help="mask of the NRMSE denominator, the mean of the image under "
-                        f"test (default: {DEFAULT_METRICS.nrmse_normalizer})")  # fmt: skip
+                        "test (default: %(default)s)")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> None:
