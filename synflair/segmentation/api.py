@@ -80,8 +80,9 @@ class SegmentationResult:
 def output_paths(out_dir: str | os.PathLike, prefix: str) -> dict[str, Path]:
     """The output file of each key ``"dseg"``, ``"CSF"``, ``"GM"``, ``"WM"``, ``"sidecar"``.
 
-    The sidecar (``P_dseg.json``) says which backend ran (``auto`` resolved) and on
-    what image.
+    The sidecar (``P_dseg.json``) says which backend ran (``auto`` resolved), on
+    what image, with which settings and random seed, and whether a rerun gives
+    identical maps (``Reproducible``).
     """
     out_dir = Path(out_dir)
     paths = {"dseg": out_dir / f"{prefix}_dseg.nii.gz"}
@@ -224,6 +225,7 @@ def segment(
         "Backend": name,
         "Sources": [t1w.name],
         "ClassMeans": [float(m) for m in means],
+        **_BACKENDS[name].provenance(settings),
     }
     _write_all(paths, labels, probabilities, image, sidecar)
     log.info(

@@ -7,6 +7,13 @@ correction, then estimates partial-volume fractions. Outputs used here:
 ``BASE_pve_{0,1,2}.nii.gz`` (partial-volume fractions of classes 1-3), as the
 paper did (Hagiwara et al. 2019, "Quantitative Evaluation").
 
+Reproducibility: FAST has no seed option (``-R`` is the mixeltype smoothness,
+not a seed). It does draw random numbers (the initial posteriors of its MRF
+iterations) but seeds C's ``rand()`` with a constant itself (``srand(-1)`` in
+``TanakaMain``) and runs single-threaded, so the same FAST build gives the same
+maps on every run; a different C library may draw other numbers. Nothing needs
+adding to the command line; FSLOUTPUTTYPE is set explicitly.
+
 References
 ----------
 .. [1] Zhang Y, Brady M, Smith S. Segmentation of brain MR images through a
@@ -25,7 +32,7 @@ import numpy as np
 from synflair.errors import SynflairError
 from synflair.registration.backend import require_fsl
 
-__all__ = ["FastSettings", "fast_interface", "run"]
+__all__ = ["FastSettings", "fast_interface", "provenance", "run"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,21 @@ def fast_interface(
     if not settings.bias_correction:
         interface.inputs.no_bias = True
     return interface
+
+
+def provenance(settings: FastSettings) -> dict:
+    """What the ``P_dseg.json`` sidecar records of a FAST run.
+
+    ``FastSettings`` and ``Reproducible`` (True: FAST seeds its random number
+    generator with a constant of its own; it takes no seed).
+    """
+    return {
+        "FastSettings": {
+            "mrf_beta": settings.mrf_beta,
+            "bias_correction": settings.bias_correction,
+        },
+        "Reproducible": True,
+    }
 
 
 def run(

@@ -9,7 +9,7 @@ import pytest
 from synflair.errors import SynflairError
 from synflair.registration import backend
 from synflair.segmentation import segment
-from synflair.segmentation.fsl import FastSettings, fast_interface
+from synflair.segmentation.fsl import FastSettings, fast_interface, provenance
 
 
 def test_fast_command_line_default(head, tmp_path):
@@ -23,6 +23,15 @@ def test_fast_command_line_without_bias_correction(head, tmp_path):
     settings = FastSettings(mrf_beta=0.3, bias_correction=False)
     interface = fast_interface(t1w, tmp_path / "fast", settings)
     assert interface.cmdline == f"fast -H 0.30 -t 1 -N -n 3 -o {tmp_path / 'fast'} -S 1 {t1w}"
+
+
+def test_fast_provenance_has_no_seed_to_set():
+    # FAST takes no seed option (it seeds rand() with a constant itself), so the
+    # command lines above carry none; the sidecar says the maps are reproducible.
+    assert provenance(FastSettings(mrf_beta=0.3)) == {
+        "FastSettings": {"mrf_beta": 0.3, "bias_correction": True},
+        "Reproducible": True,
+    }
 
 
 def test_fast_settings_are_validated():
