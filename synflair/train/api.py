@@ -48,6 +48,7 @@ def train_stage_files(
     iterations: int | None = None,
     device: str = "auto",
     resume: bool = False,
+    threads: int | None = None,
 ) -> Path:
     """Train one stage and write the model file ``out`` (and ``out`` with ``.json``).
 
@@ -69,6 +70,8 @@ def train_stage_files(
     device : {"auto", "cpu", "cuda"}
     resume : bool
         Continue from ``workdir``'s checkpoint when there is one.
+    threads : int, optional
+        CPU threads torch may use (the workflow passes the rule's ``threads``); default: torch's.
 
     Raises
     ------
@@ -80,15 +83,14 @@ def train_stage_files(
     if stage == 2 and not init:
         raise SynflairError("--stage 2 starts from the stage-1 weights: pass --init STAGE1.pt")
     settings = with_iterations(load_config(config), stage, iterations)
-    target = resolve_device(device)
+    _set_threads(threads)
+    target = _training_device(device)
     initial = None
     if init:
         initial = load_model(init)
         check_init(initial, settings)
     rows = read_manifest(manifest)
-    if target.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    log.info("training on %s (--device %s)", describe_device(target), device)
+    _check_lesion_maps(settings, rows, manifest, config)
     log.info("loading %d training subjects onto %s", len(rows), target)
     normalization = InputNormalization.from_config(settings.data)
     data = load_training_data(rows, normalization, target)
@@ -114,6 +116,38 @@ def train_stage_files(
         )
     _record_training(written, manifest, rows)
     return written
+
+
+def _check_lesion_maps(settings, rows, manifest, config) -> None:
+    """Refuse ``objective.lesion_share > 0`` on a manifest without lesion maps.
+
+    Checked in both stages (the workflow gives both the same manifest), so that a run
+    stops before stage 1 rather than after it.
+    """
+    share = settings.objective.lesion_share
+    if share > 0 and all(row.lesions is None for row in rows):
+        raise SynflairError(
+            f"{manifest}: no 'lesions' column (the conventional FLAIR's lesion maps), but "
+            f"objective.lesion_share = {share} in {config} draws from them"
+        )
+
+
+def _training_device(device: str) -> torch.device:
+    """Resolve ``--device`` and log what training runs on."""
+    target = resolve_device(device)
+    if target.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    log.info("training on %s (--device %s)", describe_device(target), device)
+    return target
+
+
+def _set_threads(threads: int | None) -> None:
+    """Limit torch's CPU threads to ``threads`` (None: leave torch's default)."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise SynflairError(f"--threads must be a positive integer, not {threads!r}")
+    torch.set_num_threads(threads)
 
 
 def _record_training(written: Path, manifest, rows) -> None:

@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--iterations", type=int, help="override the preset's iteration count of this stage"
     )
+    parser.add_argument("--threads", type=int, help="CPU threads torch may use (default: all)")
     parser.add_argument(
         "--validation",
         help="validation manifest TSV (the manifest's columns, optionally lesions and dseg): "
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> None:
             iterations=args.iterations,
             device=args.device,
             resume=args.resume,
+            threads=args.threads,
         )
     except TrainingInterrupted as interrupted:
         log.warning("%s", interrupted)

@@ -120,6 +120,12 @@ RECIPE_CASES = {
     "selection every as text": ({"selection": {"every": "often"}}, ["selection.every"]),
     "lr_final 0": ({"stage2": {"lr_final": 0.0}}, ["stage2.lr_final", "(0, 1]"]),
     "unknown objective key": ({"objective": {"lesion_weight": 50}}, ["objective.lesion_weight"]),
+    "lesion share 1": ({"objective": {"lesion_share": 1.0}}, ["objective.lesion_share"]),
+    "lesion share without voxel batches": ({"objective": {"voxels": 0, "lesion_share": 0.1}},
+                                           ["objective.lesion_share"]),
+    "lesion share, manifest without lesion maps": ({"objective": {"lesion_share": 0.1}},
+                                                   ["manifest.tsv", "'lesions' column",
+                                                    "objective.lesion_share"]),
 }  # fmt: skip
 
 
@@ -165,3 +171,11 @@ def test_bad_split_fractions_stop_before_any_job(case):
     assert "\n" not in message
     for name in names:
         assert name in message, message
+
+
+@pytest.mark.parametrize("threads", ["0", "-2"])
+def test_bad_thread_count(cohort, capsys, threads):
+    root, manifest, validation, preset = cohort
+    assert_refused([*argv(root, manifest, validation, preset), "--threads", threads], capsys,
+                   names=["--threads", "positive integer", threads],
+                   outputs=[root / "out" / "model.pt"], inputs=[manifest])  # fmt: skip

@@ -35,6 +35,7 @@ try:
         iterations=params.iterations or None,
         device=params.device,
         resume=True,
+        threads=snakemake.threads,
     )
 except SynflairError as error:
     print(f"synflair train: error: {error}", file=sys.stderr)
