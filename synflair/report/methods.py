@@ -67,6 +67,11 @@ def _training_summary(training: dict) -> str:
                 f"{objective.hyper_threshold:g} x the subject's median fit to the "
                 f"{objective.hyper_quantile:g}-quantile)"
             )
+        if objective.lesion_share > 0:
+            term += (
+                f", {100 * objective.lesion_share:g} % of each voxel batch drawn from the "
+                "conventional FLAIR's automatic lesion maps of the training subjects"
+            )
         if objective.adversarial > 0:
             term += f" plus {objective.adversarial:g} x the adversarial term"
         parts.append(f"stage 2 minimizing {term}")
