@@ -18,6 +18,7 @@ import numpy as np
 
 from synflair.atomic import write_json
 from synflair.errors import SynflairError
+from synflair.io.sidecar import sidecar_path
 from synflair.lesions.brainmask import estimate_brain_mask
 from synflair.lesions.detection import label_lesions
 from synflair.lesions.override import apply_override, load_override
@@ -28,7 +29,7 @@ from synflair.lesions.tissues import segment_tissues
 from synflair.nifti import check_same_grid, load_data, save
 from synflair.registration.transform import read_transform
 
-__all__ = ["LesionInputs", "belief_path", "segment_lesions_file", "sidecar_path"]
+__all__ = ["LesionInputs", "belief_path", "segment_lesions_file"]
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +71,6 @@ class LesionInputs:
     wm: PathLike | None = None
     csf: PathLike | None = None
     override: PathLike | None = None
-
-
-def sidecar_path(out: str | Path) -> Path:
-    """``x_lesions.nii.gz`` -> ``x_lesions.json``."""
-    out = Path(out)
-    name = out.name
-    for suffix in (".nii.gz", ".nii"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return out.with_name(name + ".json")
 
 
 def belief_path(out: str | Path) -> Path:

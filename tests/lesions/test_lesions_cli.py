@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from synflair.cli import main
+from synflair.io.sidecar import sidecar_path
 from synflair.lesions import LesionParams
-from synflair.lesions.api import sidecar_path
 from synflair.metrics import dice
 from synflair.nifti import save
 
