@@ -109,7 +109,11 @@ def _load_lesions(paths: SubjectPaths) -> np.ndarray | None:
     """The conventional FLAIR's lesion map of a manifest row (bool, MDME grid), or None."""
     if paths.lesions is None:
         return None
-    return load_mask(paths.lesions, reference=load(paths.mdme, ndim=4), reference_path=paths.mdme)
+    reference = load(paths.mdme, ndim=4)
+    # a subject without lesions (an empty map) is a valid training subject
+    return load_mask(
+        paths.lesions, reference=reference, reference_path=paths.mdme, allow_empty=True
+    )
 
 
 def _load_subject(paths: SubjectPaths, rule: InputNormalization):

@@ -332,3 +332,27 @@ def test_manifest_lesions_column_is_optional(tmp_path):
     assert read_manifest(tmp_path / "plain.tsv")[0].lesions is None
     assert read_manifest(tmp_path / "with.tsv")[0].lesions.name == "l.nii"
     assert read_manifest(tmp_path / "empty.tsv")[0].lesions is None
+
+
+def test_a_training_subject_without_lesions_loads_with_an_empty_lesion_map(tmp_path):
+    """The workflow writes an empty lesion map for a conventional FLAIR without lesions."""
+    from synflair.nifti import save
+
+    affine = np.diag([2.0, 2.0, 5.0, 1.0])
+    shape = (8, 8, 2)
+    rng = np.random.default_rng(0)
+    paths = {k: tmp_path / f"{k}.nii.gz" for k in ("mdme", "mask", "target", "conventional")}
+    save(rng.uniform(1, 2, (*shape, 8)).astype(np.float32), affine, paths["mdme"])
+    save(np.ones(shape, np.uint8), affine, paths["mask"], dtype=np.uint8)
+    for key in ("target", "conventional"):
+        save(rng.uniform(1, 2, shape).astype(np.float32), affine, paths[key])
+    rows = {"lesion": np.zeros(shape, np.uint8), "none": np.zeros(shape, np.uint8)}
+    rows["lesion"][3, 3, 0] = 1
+    lines = ["subject\tmdme\tmask\ttarget\tconventional\tlesions"]
+    for name, lesions in rows.items():
+        save(lesions, affine, tmp_path / f"{name}_lesions.nii.gz", dtype=np.uint8)
+        files = "\t".join(str(paths[k]) for k in ("mdme", "mask", "target", "conventional"))
+        lines.append(f"{name}\t{files}\t{tmp_path / f'{name}_lesions.nii.gz'}")
+    (tmp_path / "manifest.tsv").write_text("\n".join(lines) + "\n")
+    data = load_training_data(read_manifest(tmp_path / "manifest.tsv"), InputNormalization())
+    assert len(data.lesion_voxels) == 1  # the one lesion voxel; the empty map adds none
