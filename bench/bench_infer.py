@@ -24,9 +24,9 @@ import torch
 
 from synflair.infer import FusedGenerator, _predict_torch, predict_volume
 from synflair.models import PixelGenerator, init_parameters
-from synflair.train.checkpoint import ModelFile, build_discriminator
+from synflair.models.modelfile import ModelFile, build_discriminator
+from synflair.models.normalization import InputNormalization
 from synflair.train.config import TrainConfig
-from synflair.train.data import InputNormalization
 
 
 def _timed(function, repeat):

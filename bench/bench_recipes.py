@@ -37,10 +37,11 @@ import torch
 from synflair.cli import main as synflair_main
 from synflair.infer import predict_volume
 from synflair.metrics import subject_metrics
+from synflair.models.modelfile import load_model
+from synflair.models.normalization import InputNormalization
 from synflair.nifti import load, load_data, save
-from synflair.train.checkpoint import load_model
 from synflair.train.config import load_config
-from synflair.train.data import InputNormalization, load_training_data, read_manifest
+from synflair.train.data import load_training_data, read_manifest
 from synflair.train.session import train_stage
 from synflair.train.validation import load_validation, read_validation_manifest
 

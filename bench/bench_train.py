@@ -25,7 +25,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from synflair.models import init_parameters
-from synflair.train.checkpoint import build_discriminator, build_generator
+from synflair.models.modelfile import build_discriminator, build_generator
 from synflair.train.config import load_config
 from synflair.train.data import PatchSampler, TrainingData
 from synflair.train.trainer import Trainer

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from synflair.report.methods import methods_paragraph
+from synflair.report.methods import _training_summary, methods_paragraph
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config" / "ci.yaml").read_text())
 
@@ -48,3 +48,13 @@ def test_methods_say_what_ran_not_auto():
     assert "fsl (configured: auto) backend" in text
     unrecorded = methods_paragraph(config)
     assert "device auto (configured; what ran was not recorded)" in unrecorded
+
+
+def test_recipe_terms_are_named_from_the_preset():
+    presets = Path(__file__).parents[1] / "config" / "train"
+    demo = _training_summary({"preset": str(presets / "demo.yaml")})
+    assert "pinball" in demo and "0.9-quantile" in demo
+    assert "5 % of each voxel batch drawn from the conventional FLAIR's automatic lesion" in demo
+    assert "stage 2: 4000 iterations" in demo
+    paper = _training_summary({"preset": str(presets / "paper.yaml")})
+    assert "lesion maps" not in paper and "pinball" not in paper
