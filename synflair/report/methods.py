@@ -7,7 +7,7 @@ from pathlib import Path
 
 from synflair.errors import SynflairError
 from synflair.physics import MDME_PAPER
-from synflair.train.config import load_config
+from synflair.train.config import DEFAULT_VALIDATION_FRACTION, load_config
 
 PACKAGES = ("synflair", "torch", "numpy", "nibabel", "pydicom", "antspyx", "nipype", "snakemake")
 
@@ -75,7 +75,7 @@ def _training_summary(training: dict) -> str:
         if objective.adversarial > 0:
             term += f" plus {objective.adversarial:g} x the adversarial term"
         parts.append(f"stage 2 minimizing {term}")
-    fraction = training.get("validation_fraction", 0.0)
+    fraction = training.get("validation_fraction", DEFAULT_VALIDATION_FRACTION)
     if settings.selection.every > 0 and fraction > 0:
         parts.append(
             f"stage-2 weights chosen on validation subjects (the last {100 * fraction:g} % of the "

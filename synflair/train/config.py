@@ -23,6 +23,7 @@ from synflair.errors import SynflairError
 from synflair.models.normalization import INPUT_KINDS, INPUT_REGIONS, MDME_IMAGES
 
 __all__ = [
+    "DEFAULT_VALIDATION_FRACTION",
     "DataConfig",
     "DiscriminatorConfig",
     "GeneratorConfig",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 GAN_LOSSES = ("minimax", "non_saturating")
+#: ``training.validation_fraction`` of the workflow config when absent: no validation subjects.
+DEFAULT_VALIDATION_FRACTION = 0.0
 
 
 def _require(condition: bool, key: str, expected: str, value: Any) -> None:

@@ -1,10 +1,13 @@
 # The paper's two training stages (GPU rules; they also run on CPU).
 # Training subjects are split into those trained on (FIT) and validation subjects
 # (config training.validation_fraction), on which the weights kept are chosen.
+from synflair.train.config import DEFAULT_VALIDATION_FRACTION
 from synflair.train.validation import validation_subjects
 
 TRAINING = config["training"]
-VALIDATION = validation_subjects(TRAIN, TRAINING.get("validation_fraction", 0.0))
+VALIDATION = validation_subjects(
+    TRAIN, TRAINING.get("validation_fraction", DEFAULT_VALIDATION_FRACTION)
+)
 FIT = [s for s in TRAIN if s not in VALIDATION]
 
 
