@@ -98,26 +98,17 @@ def read_manifest(
     return rows
 
 
-def _optional_path(value) -> Path | None:
-    """A cell of an optional manifest column: a path, or None where absent or empty."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
-        return None
-    return Path(value)
+def _optional_path(value: str | None) -> Path | None:
+    """A cell of an optional manifest column (text): a path, or None where absent or empty."""
+    return Path(value) if value is not None and value.strip() else None
 
 
-def _load_lesions(paths: SubjectPaths) -> np.ndarray | None:
-    """The conventional FLAIR's lesion map of a manifest row (bool, MDME grid), or None."""
-    if paths.lesions is None:
-        return None
-    reference = load(paths.mdme, ndim=4)
-    # a subject without lesions (an empty map) is a valid training subject
-    return load_mask(
-        paths.lesions, reference=reference, reference_path=paths.mdme, allow_empty=True
-    )
+def _load_subject(paths: SubjectPaths, rule: InputNormalization, *, lesions: bool = False):
+    """Normalized ``inputs (X,Y,Z,C)``, ``target``, ``conventional`` and ``mask`` of a subject.
 
-
-def _load_subject(paths: SubjectPaths, rule: InputNormalization):
-    """Normalized ``inputs (X,Y,Z,C)``, ``target``, ``conventional`` and ``mask`` of a subject."""
+    With ``lesions``, also the row's conventional-FLAIR lesion map (bool; None without one;
+    an empty map is a subject without lesions, not an error).
+    """
     mdme_image = load(paths.mdme, ndim=4)
     check_mdme_volumes(mdme_image.shape, rule.in_channels, rule.inputs, paths.mdme)
     mask = load_mask(paths.mask, reference=mdme_image, reference_path=paths.mdme)
@@ -129,7 +120,15 @@ def _load_subject(paths: SubjectPaths, rule: InputNormalization):
         check_same_grid(image, mdme_image, path, paths.mdme)
         images[column] = rule.normalize_target(data, mask, name=path)
     inputs = rule.normalize_inputs(mdme, mask, name=paths.mdme)
-    return inputs, images["target"], images["conventional"], mask
+    loaded = (inputs, images["target"], images["conventional"], mask)
+    if not lesions:
+        return loaded
+    lesion_map = None
+    if paths.lesions is not None:
+        lesion_map = load_mask(
+            paths.lesions, reference=mdme_image, reference_path=paths.mdme, allow_empty=True
+        )
+    return (*loaded, lesion_map)
 
 
 @dataclass(frozen=True)
@@ -269,7 +268,7 @@ def load_training_data(
     """Load, check and normalize all subjects of a manifest onto ``device``."""
     arrays = []
     for paths in rows:
-        arrays.append((paths.subject, *_load_subject(paths, rule), _load_lesions(paths)))
+        arrays.append((paths.subject, *_load_subject(paths, rule, lesions=True)))
     return TrainingData.from_arrays(arrays, device=device)
 
 
