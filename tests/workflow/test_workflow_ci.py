@@ -35,7 +35,11 @@ UPSTREAM = (
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("ci") / "wf")
-    result = snakemake(workdir, "--cores", "2", "--configfile", "config/ci.yaml")
+    # one torch thread for the training: with 2 on 2 cores, anything else running (another
+    # job, the SLURM run of test_slurm.py) makes it wait at every parallel op (10x slower)
+    result = snakemake(
+        workdir, "--cores", "2", "--set-threads", "train_stage=1", "--configfile", "config/ci.yaml"
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return workdir
 
