@@ -96,7 +96,9 @@ def flair_and_lesions(run: Path, subject: str, model: Path, out: Path) -> tuple[
         mdme, _ = load_data(mdme_path, ndim=4)
         mask = load_data(res(run, "quantify", subject, "desc-intracranial_mask.nii.gz"),
                          ndim=3)[0] > 0.5  # fmt: skip
-        image = predict_volume(load_model(model), mdme, mask)
+        synthetic = load_data(res(run, "quantify", subject, "desc-synthetic_FLAIR.nii.gz"),
+                              ndim=3)[0]  # fmt: skip
+        image = predict_volume(load_model(model), mdme, mask, synthetic=synthetic)
         save(image.astype(np.float32), load(mdme_path, ndim=4).affine, flair)
     if not lesions.is_file():
         seg = res(run, "segmentation", subject, "")

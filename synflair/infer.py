@@ -70,6 +70,9 @@ class FusedGenerator:
         The output is multiplied by it (the model's ``target_divisor``).
     magnitude : bool
         Take ``|S|`` of the raw signals first.
+        A relative generator's last column is the synthetic FLAIR times
+        ``input_scale`` (so that the folded scale gives back the normalized value),
+        and the output is multiplied by it too.
     chunk : int
         Voxels per chunk (1024: the two ``chunk x 256`` float32 buffers fit a
         2 MiB L2 cache).
@@ -105,6 +108,8 @@ class FusedGenerator:
             self.bias_gate = float(g.suppression_out.bias[0] - 2.0 * out_g.sum())
         self.hidden = g.hidden
         self.in_channels = g.in_channels
+        self.relative = g.relative
+        self.input_scale = float(input_scale)
         self.output_scale = float(output_scale)
         self.magnitude = magnitude
         self.chunk = int(chunk)
@@ -131,6 +136,8 @@ class FusedGenerator:
         torch.mv(act[:, :h], self.out_signal, out=signal)
         signal.add_(self.bias_signal).square_()
         torch.mul(signal, gate, out=out).mul_(self.output_scale)
+        if self.relative:  # times the synthetic FLAIR (the last input), normalized
+            out.mul_(inputs[:, -1].abs()).div_(self.input_scale)
 
     def __call__(self, voxels: np.ndarray | torch.Tensor, threads: int | None = None) -> np.ndarray:
         """FLAIR of each voxel.
@@ -217,6 +224,7 @@ def predict_volume(
     device: str | torch.device = "cpu",
     threads: int | None = None,
     name: str = "MDME",
+    synthetic: np.ndarray | None = None,
 ) -> np.ndarray:
     """DL-FLAIR of one MDME volume, on the common FLAIR scale.
 
@@ -224,7 +232,7 @@ def predict_volume(
     ----------
     model : ModelFile
     mdme : numpy.ndarray
-        ``(X, Y, Z, C)`` MDME signals (C = the model's input channels).
+        ``(X, Y, Z, C)`` MDME signals (C = the model's MDME channels).
     mask : numpy.ndarray of bool, optional
         ``(X, Y, Z)`` intracranial mask: the normalization region (when the
         model normalizes inside it) and, unless ``full``, the voxels evaluated.
@@ -234,6 +242,11 @@ def predict_volume(
         ``cpu`` uses :class:`FusedGenerator`; ``cuda`` the network on the GPU.
     threads : int, optional
         CPU worker threads.
+    name : str
+        Names the MDME in errors.
+    synthetic : numpy.ndarray, optional
+        ``(X, Y, Z)`` synthetic FLAIR of the same exam; required by ``relative``
+        models (with ``mask``: it is brought to the common scale inside it).
 
     Returns
     -------
@@ -247,22 +260,19 @@ def predict_volume(
         non-finite voxel (never written).
     """
     rule: InputNormalization = model.normalization
-    check_mdme_volumes(mdme.shape, rule.in_channels, rule.inputs, name)
+    check_mdme_volumes(mdme.shape, rule.mdme_channels, rule.inputs, name)
     if mask is not None and mask.shape != mdme.shape[:3]:
         raise SynflairError(f"{name}: mask shape {mask.shape} != image grid {mdme.shape[:3]}")
-    if mask is None and rule.needs_mask:
+    if mask is None and (rule.needs_mask or rule.relative):
         raise SynflairError(
             f"{model.path}: the model normalizes its inputs inside the intracranial mask; "
             "pass --mask"
         )
     evaluate_all = full or mask is None
     voxels, index, order = _voxels(mdme, None if evaluate_all else mask)
-    if not rule.needs_mask:
-        q = rule.input_scale(mdme, None, name)
-    elif evaluate_all:
-        q = rule.input_scale(_voxels(mdme, mask)[0], None, name)
-    else:
-        q = rule.input_scale(voxels, None, name)
+    q = _input_scale(rule, mdme, mask, voxels, evaluate_all, name)
+    if rule.relative:
+        voxels = _with_synthetic(model, voxels, index, order, synthetic, mask, q)
     generator = model.generator()
     device = torch.device(device)
     if device.type == "cpu":
@@ -283,6 +293,36 @@ def predict_volume(
     flat = result.reshape(-1, order=order)  # a view
     flat[slice(None) if index is None else index] = values
     return result
+
+
+def _input_scale(rule, mdme, mask, voxels, evaluate_all, name) -> float:
+    """The normalization's ``q`` over its region (``voxels``: those to be evaluated)."""
+    if not rule.needs_mask:
+        return rule.input_scale(mdme, None, name)
+    if evaluate_all:
+        return rule.input_scale(_voxels(mdme, mask)[0], None, name)
+    return rule.input_scale(voxels, None, name)
+
+
+def _with_synthetic(model, voxels, index, order, synthetic, mask, q) -> np.ndarray:
+    """``voxels (n, C)`` with the synthetic FLAIR (normalized, times ``q``) as column C+1.
+
+    Times ``q`` because every column is divided by ``q`` next (:class:`FusedGenerator`
+    folds it into the first layer), which gives back the normalized value.
+    """
+    if synthetic is None:
+        raise SynflairError(
+            f"{model.path}: the model's output is relative to the synthetic FLAIR "
+            "(data.relative: true); pass the exam's synthetic FLAIR (--synthetic)"
+        )
+    if synthetic.shape != mask.shape:
+        raise SynflairError(
+            f"synthetic FLAIR shape {synthetic.shape} != MDME image grid {mask.shape}"
+        )
+    scaled = model.normalization.normalize_target(synthetic, mask, name="the synthetic FLAIR")
+    column = np.asarray(scaled, dtype=np.float32).reshape(-1, order=order)
+    column = column if index is None else column[index]
+    return np.column_stack([voxels, column * np.float32(q)]).astype(np.float32, copy=False)
 
 
 @torch.no_grad()
@@ -323,6 +363,22 @@ def check_protocol(
     check_exam_protocol(record, exam, model=model.path, name=str(path))
 
 
+def _synthetic_flair(model: ModelFile, path, mdme_image, mdme_path) -> np.ndarray | None:
+    """The synthetic FLAIR a ``relative`` model needs (None for the others), on the MDME grid."""
+    if not model.normalization.relative:
+        if path:
+            log.info("%s: not a relative model; --synthetic %s is not used", model.path, path)
+        return None
+    if not path:
+        raise SynflairError(
+            f"{model.path}: the model's output is relative to the synthetic FLAIR "
+            "(data.relative: true); pass the exam's synthetic FLAIR with --synthetic"
+        )
+    data, image = nifti.load_data(path, ndim=3)
+    nifti.check_same_grid(image, mdme_image, path, mdme_path)
+    return data
+
+
 def infer_file(
     *,
     model: str | os.PathLike,
@@ -333,6 +389,7 @@ def infer_file(
     full: bool = False,
     device: str = "cpu",
     threads: int | None = None,
+    synthetic: str | os.PathLike | None = None,
 ) -> Path:
     """Write the DL-FLAIR of one MDME NIfTI (on its grid, on the common FLAIR scale).
 
@@ -355,6 +412,9 @@ def infer_file(
     device : {"cpu", "cuda", "auto"}
     threads : int, optional
         CPU worker threads.
+    synthetic : path-like, optional
+        The exam's synthetic FLAIR on the MDME grid (``synflair quantify``);
+        required by ``relative`` models, unused by the others.
 
     Raises
     ------
@@ -367,16 +427,24 @@ def infer_file(
     loaded = load_model(model, allow_checkpoint=True)
     image = nifti.load(mdme)
     rule = loaded.normalization
-    check_mdme_volumes(image.shape, rule.in_channels, rule.inputs, mdme)
+    check_mdme_volumes(image.shape, rule.mdme_channels, rule.inputs, mdme)
     check_protocol(loaded, mdme, sidecar)
     volume_mask = None
     if mask:
         volume_mask = nifti.load_mask(mask, reference=image, reference_path=mdme)
+    synthetic_flair = _synthetic_flair(loaded, synthetic, image, mdme)
     signals, _ = nifti.load_data(mdme, ndim=4)
     target = resolve_device(device)
     log.info("inference on %s (--device %s)", describe_device(target), device)
     flair = predict_volume(
-        loaded, signals, volume_mask, full=full, device=target, threads=threads, name=str(mdme)
+        loaded,
+        signals,
+        volume_mask,
+        full=full,
+        device=target,
+        threads=threads,
+        name=str(mdme),
+        synthetic=synthetic_flair,
     )
     written = nifti.save(flair, image.affine, Path(os.fspath(out)))
     log.info("wrote %s (stage-%d model %s)", written, loaded.stage, loaded.path)

@@ -22,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="DL-FLAIR NIfTI to write")
     parser.add_argument("--mask", help="intracranial mask on the MDME grid")
     parser.add_argument(
+        "--synthetic",
+        help="the exam's synthetic FLAIR on the MDME grid (synflair quantify); needed by "
+        "models trained with data.relative: true",
+    )
+    parser.add_argument(
         "--sidecar",
         help="the MDME JSON sidecar, checked against the model's training protocol "
         "(default: the .json beside --mdme)",
@@ -45,4 +50,5 @@ def run(args: argparse.Namespace) -> None:
         full=args.full,
         device=args.device,
         threads=args.threads,
+        synthetic=args.synthetic,
     )

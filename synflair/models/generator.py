@@ -17,6 +17,13 @@ The FLAIR value is the product of the two outputs. Both layers are written as
 cannot mix neighbouring pixels.
 
 With 8 inputs it has ``2 x (8 x 128 + 128) + 2 x (128 + 1) = 2562`` parameters.
+
+**Relative output** (``relative=True``, synflair's demo recipe, not the paper): the
+synthetic FLAIR is a ninth input and the output is the synthetic FLAIR times the
+two streams' product. Still pixel-wise. A pixel-wise regression saturates at the
+brightest FLAIR its training subjects held (sigmoid units), so lesions brighter
+than those came out dimmed; a factor on the synthetic FLAIR, whose lesions follow
+the signal equation, carries over to them (docs/recipe.md).
 """
 
 from __future__ import annotations
@@ -38,6 +45,10 @@ class PixelGenerator(nn.Module):
         real parts, or 16 real and imaginary parts.
     hidden : int
         Units of each stream's hidden layer (paper: 128).
+    relative : bool
+        The last input channel is the synthetic FLAIR (on the training scale of the
+        targets), and the output is that channel times the two streams' product:
+        a learned non-negative factor (``data.relative``; paper: false).
 
     Notes
     -----
@@ -52,13 +63,16 @@ class PixelGenerator(nn.Module):
     linear units (ELUs). ICLR 2016.
     """
 
-    def __init__(self, in_channels: int = 8, hidden: int = 128) -> None:
+    def __init__(self, in_channels: int = 8, hidden: int = 128, *, relative: bool = False) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden", hidden)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if relative and in_channels < 2:
+            raise ValueError("a relative generator needs the signals and the synthetic FLAIR")
         self.in_channels = in_channels
         self.hidden = hidden
+        self.relative = bool(relative)
         # signal stream: sigmoid hidden layer, squared output
         self.signal_hidden = nn.Conv2d(in_channels, hidden, kernel_size=1)
         self.signal_out = nn.Conv2d(hidden, 1, kernel_size=1)
@@ -80,7 +94,8 @@ class PixelGenerator(nn.Module):
             raise ValueError(
                 f"input must have shape (N, {self.in_channels}, H, W), not {tuple(x.shape)}"
             )
-        return self.signal(x) * self.suppression(x)
+        out = self.signal(x) * self.suppression(x)
+        return out * x[:, -1:].abs() if self.relative else out
 
     def forward_voxels(self, x: torch.Tensor) -> torch.Tensor:
         """The same map applied to a voxel list ``(n, in_channels)``; returns ``(n,)``.
@@ -96,4 +111,5 @@ class PixelGenerator(nn.Module):
 
         signal = dense(self.signal_out, torch.sigmoid(dense(self.signal_hidden, x))).square()
         gate = torch.sigmoid(dense(self.suppression_out, F.elu(dense(self.suppression_hidden, x))))
-        return (signal * gate)[:, 0]
+        out = (signal * gate)[:, 0]
+        return out * x[:, -1].abs() if self.relative else out

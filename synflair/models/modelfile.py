@@ -101,13 +101,17 @@ class Architecture:
     Attributes
     ----------
     in_channels : int
-        Generator input channels (``data.inputs``: 8 MDME images x 1 or 2).
+        Generator input channels (``data.inputs``: 8 MDME images x 1 or 2; plus the
+        synthetic FLAIR if ``relative``).
     hidden : int
         Generator hidden units per stream (``generator.hidden``).
     base_channels, levels : int
         Discriminator width and resolutions (``discriminator.*``).
     conditional : bool
         Whether the discriminator also sees the MDME inputs.
+    relative : bool
+        The generator's output is relative to its last input, the synthetic FLAIR
+        (``data.relative``; absent from files of earlier versions: false).
     """
 
     in_channels: int
@@ -115,6 +119,7 @@ class Architecture:
     base_channels: int
     levels: int
     conditional: bool
+    relative: bool = False
 
     @classmethod
     def of(cls, config: Any, name: str = "configuration") -> Architecture:
@@ -140,16 +145,18 @@ class Architecture:
         inputs = value("data", "inputs", lambda v: v in INPUT_KINDS, f"one of {list(INPUT_KINDS)}")
         base = value("discriminator", "base_channels", count, "a positive integer")
         levels = value("discriminator", "levels", count, "a positive integer")
-        conditional = value(
-            "discriminator", "conditional", lambda v: isinstance(v, bool), "true or false"
-        )
-        return cls(MDME_IMAGES * INPUT_KINDS[inputs], hidden, base, levels, conditional)
+        flag = (lambda v: isinstance(v, bool), "true or false")
+        conditional = value("discriminator", "conditional", *flag)
+        data = mapping.get("data") if isinstance(mapping, Mapping) else None
+        relative = value("data", "relative", *flag) if "relative" in (data or {}) else False
+        channels = MDME_IMAGES * INPUT_KINDS[inputs] + int(relative)
+        return cls(channels, hidden, base, levels, conditional, relative)
 
 
 def build_generator(config: Any) -> PixelGenerator:
     """The generator a configuration describes (default-initialized; :meth:`Architecture.of`)."""
     arch = config if isinstance(config, Architecture) else Architecture.of(config)
-    return PixelGenerator(arch.in_channels, arch.hidden)
+    return PixelGenerator(arch.in_channels, arch.hidden, relative=arch.relative)
 
 
 def build_discriminator(config: Any) -> MultiResDiscriminator:
@@ -276,6 +283,17 @@ def _check_selection(path: Path, what: str, selection: Any) -> None:
             )
 
 
+def _check_channels(path: Path, architecture, normalization, channels) -> None:
+    """The stored channel count, architecture and normalization must agree."""
+    if channels != architecture.in_channels or channels != normalization.in_channels:
+        raise SynflairError(f"{path}: inconsistent input channels ({channels!r})")
+    if architecture.relative != normalization.relative:
+        raise SynflairError(
+            f"{path}: data.relative ({architecture.relative}) and the normalization record "
+            f"({normalization.relative}) disagree"
+        )
+
+
 def read_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
     """Read and check a model file or checkpoint of one of ``kinds`` (see the module docstring).
 
@@ -334,9 +352,7 @@ def read_archive(path: str | os.PathLike, kinds: tuple[str, ...]) -> dict:
     payload["normalization"] = InputNormalization.from_dict(
         payload["normalization"], name=f"{path}: normalization"
     )
-    channels = payload["in_channels"]
-    if channels != architecture.in_channels or channels != (payload["normalization"].in_channels):
-        raise SynflairError(f"{path}: inconsistent input channels ({channels!r})")
+    _check_channels(path, architecture, payload["normalization"], payload["in_channels"])
     for name in ("generator", "discriminator"):
         _check_tensors(path, name, payload[name], flat=True)
     load_weights(path, build_generator(architecture), payload["generator"], "generator")

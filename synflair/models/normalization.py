@@ -13,6 +13,10 @@ inference applies the rule the model was trained with:
 * FLAIR targets: brought to the common scale of :mod:`synflair.intensity`
   (intracranial mean 2000) and divided by ``target_divisor``; the generator's
   output times ``target_divisor`` is on the common scale.
+* ``relative`` models (``data.relative``): the subject's synthetic FLAIR, scaled
+  like a target, is one more input channel, the last; the generator's output is
+  that channel times a learned non-negative factor
+  (:class:`synflair.models.generator.PixelGenerator`).
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ class InputNormalization:
         Training targets are FLAIR on the common scale divided by this.
     intracranial_mean : float
         The common scale (:data:`synflair.intensity.INTRACRANIAL_MEAN`).
+    relative : bool
+        The synthetic FLAIR (:meth:`normalize_target`) is the last input channel,
+        and the output is relative to it (module docstring).
     """
 
     inputs: str = "magnitude"
@@ -76,6 +83,7 @@ class InputNormalization:
     input_region: str = "intracranial"
     target_divisor: float = 1000.0
     intracranial_mean: float = intensity.INTRACRANIAL_MEAN
+    relative: bool = False
 
     @classmethod
     def from_config(cls, config) -> InputNormalization:
@@ -83,10 +91,14 @@ class InputNormalization:
 
         ``config`` is a :class:`synflair.train.config.DataConfig` (read by
         attribute: ``inputs``, ``input_percentile``, ``input_region``,
-        ``target_divisor``).
+        ``target_divisor``, ``relative``).
         """
         return cls(
-            config.inputs, config.input_percentile, config.input_region, config.target_divisor
+            config.inputs,
+            config.input_percentile,
+            config.input_region,
+            config.target_divisor,
+            relative=config.relative,
         )
 
     @classmethod
@@ -96,7 +108,8 @@ class InputNormalization:
             rule = cls(**mapping)
         except TypeError as error:
             raise SynflairError(f"{name}: invalid normalization record {mapping!r}") from error
-        if rule.inputs not in INPUT_KINDS or rule.input_region not in INPUT_REGIONS:
+        valid_kind = rule.inputs in INPUT_KINDS and rule.input_region in INPUT_REGIONS
+        if not valid_kind or not isinstance(rule.relative, bool):
             raise SynflairError(f"{name}: invalid normalization record {mapping!r}")
         for key, low, high in (
             ("input_percentile", 0.0, 100.0),
@@ -116,9 +129,14 @@ class InputNormalization:
         return asdict(self)
 
     @property
-    def in_channels(self) -> int:
-        """Generator input channels."""
+    def mdme_channels(self) -> int:
+        """Input channels that come from the MDME image."""
         return MDME_IMAGES * INPUT_KINDS[self.inputs]
+
+    @property
+    def in_channels(self) -> int:
+        """Generator input channels: the MDME's, plus the synthetic FLAIR if ``relative``."""
+        return self.mdme_channels + int(self.relative)
 
     def signals(self, mdme: np.ndarray) -> np.ndarray:
         """The generator's raw input signals from the MDME volumes (magnitudes if asked)."""

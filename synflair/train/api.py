@@ -90,7 +90,7 @@ def train_stage_files(
         initial = load_model(init)
         check_init(initial, settings)
     rows = read_manifest(manifest)
-    _check_lesion_maps(settings, rows, manifest, config)
+    _check_manifest(settings, rows, manifest, config)
     log.info("loading %d training subjects onto %s", len(rows), target)
     normalization = InputNormalization.from_config(settings.data)
     data = load_training_data(rows, normalization, target)
@@ -118,6 +118,12 @@ def train_stage_files(
     return written
 
 
+def _check_manifest(settings, rows, manifest, config) -> None:
+    """Refuse a manifest without the columns the recipe draws from."""
+    _check_lesion_maps(settings, rows, manifest, config)
+    _check_synthetic(settings, rows, manifest, config)
+
+
 def _check_lesion_maps(settings, rows, manifest, config) -> None:
     """Refuse ``objective.lesion_share > 0`` on a manifest without lesion maps.
 
@@ -129,6 +135,16 @@ def _check_lesion_maps(settings, rows, manifest, config) -> None:
         raise SynflairError(
             f"{manifest}: no 'lesions' column (the conventional FLAIR's lesion maps), but "
             f"objective.lesion_share = {share} in {config} draws from them"
+        )
+
+
+def _check_synthetic(settings, rows, manifest, config) -> None:
+    """Refuse ``data.relative: true`` on a manifest without every subject's synthetic FLAIR."""
+    missing = [row.subject for row in rows if row.synthetic is None]
+    if settings.data.relative and missing:
+        raise SynflairError(
+            f"{manifest}: no synthetic FLAIR ('synthetic' column) for subject(s) {missing}, "
+            f"but data.relative: true in {config} makes it an input"
         )
 
 
@@ -189,6 +205,12 @@ def _add_to_sidecar(path: Path, record: TrainingRecord) -> None:
 def _validation_subjects(validation, manifest, rows, normalization):
     """The validation subjects, none of which may be a training subject."""
     val_rows = read_validation_manifest(validation)
+    missing = [paths.subject for paths, _ in val_rows if paths.synthetic is None]
+    if normalization.relative and missing:
+        raise SynflairError(
+            f"{validation}: no synthetic FLAIR ('synthetic' column) for subject(s) {missing}, "
+            "but data.relative: true makes it an input"
+        )
     overlap = sorted({r.subject for r in rows} & {paths.subject for paths, _ in val_rows})
     if overlap:
         raise SynflairError(

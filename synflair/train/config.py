@@ -68,6 +68,14 @@ class DataConfig:
     target_divisor : float
         FLAIR targets on the common scale (intracranial mean 2000) are divided
         by this for training; the generator's output is multiplied back.
+    relative : bool
+        The generator's output is the synthetic FLAIR times a learned factor,
+        and the synthetic FLAIR is one more input (paper: false). A pixel-wise
+        regression cannot reach FLAIR values brighter than those it was trained
+        on; relative to the synthetic FLAIR, whose lesions follow the physics,
+        the factor carries to lesions brighter than the training subjects'.
+        Training then needs the manifest's ``synthetic`` column and inference
+        the synthetic FLAIR (``synflair infer --synthetic``).
     """
 
     inputs: str = "magnitude"
@@ -76,6 +84,7 @@ class DataConfig:
     input_percentile: float = 99.0
     input_region: str = "intracranial"
     target_divisor: float = 1000.0
+    relative: bool = False
 
     def __post_init__(self) -> None:
         _require(
@@ -96,11 +105,12 @@ class DataConfig:
             self.input_percentile,
         )
         _require(self.target_divisor > 0, "data.target_divisor", "> 0", self.target_divisor)
+        _require(isinstance(self.relative, bool), "data.relative", "true or false", self.relative)
 
     @property
     def in_channels(self) -> int:
-        """Generator input channels implied by :attr:`inputs`."""
-        return MDME_IMAGES * INPUT_KINDS[self.inputs]
+        """Generator input channels implied by :attr:`inputs` and :attr:`relative`."""
+        return MDME_IMAGES * INPUT_KINDS[self.inputs] + int(self.relative)
 
 
 @dataclass(frozen=True)

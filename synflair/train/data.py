@@ -59,6 +59,7 @@ class SubjectPaths:
     target: Path
     conventional: Path
     lesions: Path | None = None
+    synthetic: Path | None = None
 
 
 def read_manifest(
@@ -67,7 +68,8 @@ def read_manifest(
     """Read and check the training (or validation) manifest TSV; ``what`` names it in errors.
 
     Columns :data:`MANIFEST_COLUMNS`, and optionally ``lesions`` (the conventional FLAIR's
-    lesion map, on the MDME grid; an empty cell: none for that subject).
+    lesion map, on the MDME grid; an empty cell: none for that subject) and ``synthetic``
+    (the synthetic FLAIR, on the MDME grid: the extra input of ``data.relative`` models).
 
     Raises
     ------
@@ -89,6 +91,7 @@ def read_manifest(
                 Path(row.target),
                 Path(row.conventional),
                 _optional_path(getattr(row, "lesions", None)),
+                _optional_path(getattr(row, "synthetic", None)),
             )
         )
     subjects = [r.subject for r in rows]
@@ -110,16 +113,24 @@ def _load_subject(paths: SubjectPaths, rule: InputNormalization, *, lesions: boo
     an empty map is a subject without lesions, not an error).
     """
     mdme_image = load(paths.mdme, ndim=4)
-    check_mdme_volumes(mdme_image.shape, rule.in_channels, rule.inputs, paths.mdme)
+    check_mdme_volumes(mdme_image.shape, rule.mdme_channels, rule.inputs, paths.mdme)
     mask = load_mask(paths.mask, reference=mdme_image, reference_path=paths.mdme)
     mdme, _ = load_data(paths.mdme, ndim=4)
     images = {}
-    for column in ("target", "conventional"):
+    columns = ("target", "conventional", *(("synthetic",) if rule.relative else ()))
+    for column in columns:
         path = getattr(paths, column)
+        if path is None:
+            raise SynflairError(
+                f"subject {paths.subject}: data.relative: true needs the synthetic FLAIR "
+                "(the manifest's 'synthetic' column)"
+            )
         data, image = load_data(path, ndim=3)
         check_same_grid(image, mdme_image, path, paths.mdme)
         images[column] = rule.normalize_target(data, mask, name=path)
     inputs = rule.normalize_inputs(mdme, mask, name=paths.mdme)
+    if rule.relative:  # the synthetic FLAIR is the last input channel
+        inputs = np.concatenate([inputs, images["synthetic"][..., None]], axis=-1)
     loaded = (inputs, images["target"], images["conventional"], mask)
     if not lesions:
         return loaded

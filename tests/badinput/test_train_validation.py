@@ -126,6 +126,9 @@ RECIPE_CASES = {
     "lesion share, manifest without lesion maps": ({"objective": {"lesion_share": 0.1}},
                                                    ["manifest.tsv", "'lesions' column",
                                                     "objective.lesion_share"]),
+    "relative as text": ({"data": {"relative": "yes"}}, ["data.relative", "true or false"]),
+    "relative, manifest without the synthetic FLAIR": (
+        {"data": {"relative": True}}, ["manifest.tsv", "'synthetic' column", "data.relative"]),
 }  # fmt: skip
 
 

@@ -356,3 +356,33 @@ def test_a_training_subject_without_lesions_loads_with_an_empty_lesion_map(tmp_p
     (tmp_path / "manifest.tsv").write_text("\n".join(lines) + "\n")
     data = load_training_data(read_manifest(tmp_path / "manifest.tsv"), InputNormalization())
     assert len(data.lesion_voxels) == 1  # the one lesion voxel; the empty map adds none
+
+
+def test_a_relative_recipe_trains_on_the_synthetic_flair_as_input(cohort, tmp_path):
+    """data.relative: the synthetic FLAIR is the last input, and the output is relative to it."""
+    from synflair import intensity
+    from synflair.nifti import load_data
+
+    manifest, validation_path = cohort
+    frame = pd.read_csv(manifest, sep="\t")
+    # the tiny cohort's target is its synthetic FLAIR (no CSF suppression)
+    frame.assign(synthetic=frame["target"]).to_csv(tmp_path / "m.tsv", sep="\t", index=False)
+    rows = read_manifest(tmp_path / "m.tsv")
+    config = config_from_dict({**RECIPE, "data": {**RECIPE.get("data", {}), "relative": True}})
+    rule = InputNormalization.from_config(config.data)
+    first = load_training_data(rows[:1], rule)
+    assert first.in_channels == 9
+    synthetic, _ = load_data(rows[0].synthetic, ndim=3)
+    mask = load_data(rows[0].mask, ndim=3)[0] > 0
+    scaled, _ = intensity.to_common_scale(synthetic, mask, rule.intracranial_mean)
+    voxels = first.slices[:, 8][first.slices[:, 8] != 0]
+    expected = np.sort(scaled[mask] / rule.target_divisor)
+    np.testing.assert_allclose(np.sort(voxels.numpy())[-50:], expected[-50:], rtol=1e-5)
+    data = load_training_data(rows, rule)
+    with pytest.raises(SynflairError, match="'synthetic' column"):
+        load_training_data(read_manifest(manifest), rule)
+    validation = load_validation(read_validation_manifest(validation_path), InputNormalization())
+    out1 = train_stage(config, 1, data, out=tmp_path / "s1.pt", workdir=tmp_path / "w1")
+    model = load_model(out1)
+    assert model.normalization.relative and model.generator().relative
+    assert validation[0].inputs.shape[1] == 8  # a plain rule loads no synthetic channel

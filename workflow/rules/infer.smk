@@ -9,6 +9,8 @@ rule infer_dl_flair:
         # the exam's protocol is checked against the one the model was trained on
         sidecar=res("nifti", "{subject}", "mdme.json"),
         mask=synthetic("mask"),
+        # data.relative models: the output is relative to the synthetic FLAIR
+        synthetic_flair=synthetic("flair"),
     output:
         res("infer", "{subject}", "desc-{image}_FLAIR.nii.gz"),
     log:
@@ -24,7 +26,8 @@ rule infer_dl_flair:
         device=config["training"]["device"],
     shell:
         "python -m synflair infer --model {input.model:q} --mdme {input.mdme:q} "
-        "--sidecar {input.sidecar:q} --mask {input.mask:q} --out {output:q} "
+        "--sidecar {input.sidecar:q} --mask {input.mask:q} "
+        "--synthetic {input.synthetic_flair:q} --out {output:q} "
         "--device {params.device:q} --threads {threads} > {log:q} 2>&1"
 
 

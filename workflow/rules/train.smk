@@ -16,6 +16,8 @@ MANIFEST_INPUTS = {
     part: {
         "mdme": expand(res("nifti", "{subject}", "mdme.nii.gz"), subject=subjects),
         "mask": [synthetic_path("mask", s) for s in subjects],
+        # the input a data.relative recipe's output is relative to
+        "synthetic": [synthetic_path("flair", s) for s in subjects],
         "target": expand(
             res("preprocess", "{subject}", "desc-csfsuppressed_FLAIR.nii.gz"),
             subject=subjects,
