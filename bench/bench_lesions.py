@@ -6,6 +6,10 @@ Run: ``python bench/bench_lesions.py [--local-seed-score X ...]`` (extra options
 ``synflair lesions``). Prints wall time, Dice and lesion-wise TPR/FPR, for the whole brain and
 for each hemisphere (MNI x < 0 and x > 0; each lesion counted where its centroid lies), so that
 a change chosen on one hemisphere can be checked on the other.
+
+``python bench/bench_lesions.py --t2-shell-rule`` measures the T2 experiment of docs/lesions.md
+(a negative result, not an option of ``synflair lesions``): candidates of a low setting kept by
+their T2 contrast against their own surroundings, at 1 mm and in 5 mm axial slabs.
 """
 
 from __future__ import annotations
@@ -79,5 +83,75 @@ def run(extra: list[str]) -> None:
               f"FPR {h['fp'] / max(h['n_pred'], 1):.2f} ({h['fp']}/{h['n_pred']})")  # fmt: skip
 
 
+#: The T2 rule chosen on the left hemisphere (docs/lesions.md): a default lesion is kept when
+#: its T2 shell ratio is >= 1.05, a lesion of the low candidate setting when it is >= 1.175.
+T2_KEEP_DEFAULT, T2_KEEP_ADDED = 1.05, 1.175
+T2_POOL = {"kappa": 0.3, "min_mean_z": 0.5, "min_volume_mm3": 1.0}
+
+
+def t2_shell_ratio(labels: np.ndarray, n: int, t2: np.ndarray, tissue: np.ndarray) -> np.ndarray:
+    """Per lesion: mean T2 inside over the median T2 of a 1-3 voxel shell (NaN: < 5 voxels).
+
+    The shell holds ``tissue`` voxels (in the mask, CSF probability < 0.5) of no lesion.
+    """
+    ratio = np.full(n, np.nan)
+    for i, box in enumerate(ndimage.find_objects(labels)):
+        box = tuple(slice(max(s.start - 4, 0), s.stop + 4) for s in box)
+        inside = labels[box] == i + 1
+        distance = ndimage.distance_transform_edt(~inside)
+        shell = (distance >= 1) & (distance <= 3) & (labels[box] == 0) & tissue[box]
+        if shell.sum() >= 5:
+            ratio[i] = t2[box][inside].mean() / np.median(t2[box][shell])
+    return ratio
+
+
+def t2_rule(slab: int) -> None:
+    """Defaults vs the T2 shell rule on patient19 (``slab`` 1 mm slices averaged axially)."""
+    from synflair.lesions import LesionParams, segment
+    from synflair.lesions.brainmask import estimate_brain_mask
+    from synflair.lesions.tissues import segment_tissues
+    from synflair.nifti import save
+
+    image = nib.load(DATA / "FLAIR.nii.gz")
+    affine = image.affine.copy()
+    affine[:3, 2] *= slab
+    affine[:3, 3] += (slab - 1) / 2 * image.affine[:3, 2]
+    vols = {}
+    for name in ("FLAIR", "T1", "T2", "GOLD_STANDARD"):
+        v = np.asarray(nib.load(DATA / f"{name}.nii.gz").dataobj, dtype=np.float32)
+        z = v.shape[2] - v.shape[2] % slab
+        vols[name] = v[..., :z].reshape(*v.shape[:2], z // slab, slab).mean(-1)
+    voxel = (1.0, 1.0, float(slab))
+    mask = estimate_brain_mask(vols["T1"], vols["FLAIR"], voxel)
+    with tempfile.TemporaryDirectory() as work:
+        t1 = save(vols["T1"], affine, Path(work) / "t1.nii.gz")
+        probs = segment_tissues(t1, mask, nib.load(t1), backend="ants")
+    maps = (mask, probs["gm"], probs["wm"], probs["csf"])
+    parenchyma = mask & (probs["csf"] < 0.5)
+    truth = vols["GOLD_STANDARD"] >= 0.5
+    kept = []
+    # (setting, threshold, keep a lesion with no shell): a default lesion without one stays
+    settings = ((LesionParams(), T2_KEEP_DEFAULT, True),
+                (LesionParams(**T2_POOL), T2_KEEP_ADDED, False))  # fmt: skip
+    for params, threshold, nan_kept in settings:
+        lesions = segment(vols["FLAIR"], *maps, params, voxel_size=voxel).lesions
+        labels, n = label_lesions(lesions, 3)
+        ratio = t2_shell_ratio(labels, n, vols["T2"], parenchyma)
+        keep = np.concatenate([[False], np.where(np.isnan(ratio), nan_kept, ratio >= threshold)])
+        kept.append((lesions, keep[labels]))
+    for name, pred in (("defaults", kept[0][0]), ("T2 shell rule", kept[0][1] | kept[1][1])):
+        found = lesion_detection(pred, truth)
+        line = f"{slab} mm, {name}: Dice {dice(pred, truth):.3f} TPR {found['tpr']:.2f} "
+        line += f"FPR {found['fpr']:.2f}"
+        for side, h in hemisphere_detection(pred, truth, affine).items():
+            line += f"; {side} Dice {h['dice']:.3f} TPR {h['tp'] / max(h['n_true'], 1):.2f} "
+            line += f"FPR {h['fp'] / max(h['n_pred'], 1):.2f}"
+        print(line)
+
+
 if __name__ == "__main__":
-    run(sys.argv[1:])
+    if sys.argv[1:2] == ["--t2-shell-rule"]:
+        t2_rule(1)
+        t2_rule(5)
+    else:
+        run(sys.argv[1:])
