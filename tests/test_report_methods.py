@@ -56,5 +56,7 @@ def test_recipe_terms_are_named_from_the_preset():
     assert "pinball" in demo and "0.9-quantile" in demo
     assert "5 % of each voxel batch drawn from the conventional FLAIR's automatic lesion" in demo
     assert "stage 2: 4000 iterations" in demo
+    assert "relative to the synthetic FLAIR" in demo
     paper = _training_summary({"preset": str(presets / "paper.yaml")})
     assert "lesion maps" not in paper and "pinball" not in paper
+    assert "relative" not in paper

@@ -58,6 +58,11 @@ def _training_summary(training: dict) -> str:
     for stage in (1, 2):
         parts.append(f"stage {stage}: {iterations or settings.stage(stage).iterations} iterations")
     parts.append(f"seed {settings.seed}")
+    if settings.data.relative:
+        parts.append(
+            "the generator's output relative to the synthetic FLAIR (the synthetic FLAIR times "
+            "a learned factor; the synthetic FLAIR a ninth input)"
+        )
     objective = settings.objective
     if objective.paired > 0:
         term = f"a paired {objective.paired_loss} term against the registered conventional FLAIR"
