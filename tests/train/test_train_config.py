@@ -15,7 +15,9 @@ PRESETS = Path(__file__).resolve().parents[2] / "config" / "train"
 def test_presets_load_and_round_trip(name):
     config = load_config(PRESETS / f"{name}.yaml")
     assert config_from_dict(config.to_dict()) == config
-    assert config.data.in_channels == 8
+    # 8 MDME magnitudes, plus the synthetic FLAIR for the relative presets (demo, ci)
+    assert config.data.relative == (name != "paper")
+    assert config.data.in_channels == 8 + int(config.data.relative)
 
 
 def test_paper_preset_has_the_papers_values():
