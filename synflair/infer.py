@@ -304,6 +304,14 @@ def _input_scale(rule, mdme, mask, voxels, evaluate_all, name) -> float:
     return rule.input_scale(voxels, None, name)
 
 
+def _synthetic_missing(model: ModelFile) -> SynflairError:
+    """The refusal of a ``relative`` model given no synthetic FLAIR."""
+    return SynflairError(
+        f"{model.path}: the model's output is relative to the synthetic FLAIR "
+        "(data.relative: true); pass the exam's synthetic FLAIR with --synthetic"
+    )
+
+
 def _with_synthetic(model, voxels, index, order, synthetic, mask, q) -> np.ndarray:
     """``voxels (n, C)`` with the synthetic FLAIR (normalized, times ``q``) as column C+1.
 
@@ -311,10 +319,7 @@ def _with_synthetic(model, voxels, index, order, synthetic, mask, q) -> np.ndarr
     folds it into the first layer), which gives back the normalized value.
     """
     if synthetic is None:
-        raise SynflairError(
-            f"{model.path}: the model's output is relative to the synthetic FLAIR "
-            "(data.relative: true); pass the exam's synthetic FLAIR (--synthetic)"
-        )
+        raise _synthetic_missing(model)
     if synthetic.shape != mask.shape:
         raise SynflairError(
             f"synthetic FLAIR shape {synthetic.shape} != MDME image grid {mask.shape}"
@@ -370,10 +375,7 @@ def _synthetic_flair(model: ModelFile, path, mdme_image, mdme_path) -> np.ndarra
             log.info("%s: not a relative model; --synthetic %s is not used", model.path, path)
         return None
     if not path:
-        raise SynflairError(
-            f"{model.path}: the model's output is relative to the synthetic FLAIR "
-            "(data.relative: true); pass the exam's synthetic FLAIR with --synthetic"
-        )
+        raise _synthetic_missing(model)
     data, image = nifti.load_data(path, ndim=3)
     nifti.check_same_grid(image, mdme_image, path, mdme_path)
     return data
