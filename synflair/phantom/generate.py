@@ -51,7 +51,11 @@ def check_output_dir(out: str | os.PathLike) -> Path:
 
 
 def generate_subject(
-    out: str | os.PathLike, subject_id: str, seed: int, preset: str | PhantomPreset
+    out: str | os.PathLike,
+    subject_id: str,
+    seed: int,
+    preset: str | PhantomPreset,
+    template: str | os.PathLike | None = None,
 ) -> Path:
     """Simulate one subject and write ``out/sub-<id>`` (atomically, as a whole folder).
 
@@ -64,19 +68,22 @@ def generate_subject(
     seed : int
         Cohort seed.
     preset : str or PhantomPreset
+    template : path-like, optional
+        The template cache file (:func:`synflair.phantom.template_cache.cached_template`);
+        None builds the template in this process.
 
     Returns
     -------
     pathlib.Path
         The subject folder.
     """
-    from synflair.phantom.anatomy import load_template
     from synflair.phantom.output import write_subject
     from synflair.phantom.subject import draw_subject, simulate_subject
+    from synflair.phantom.template_cache import cached_template
 
     preset = get_preset(preset) if isinstance(preset, str) else preset
     start = time.perf_counter()
-    template = load_template()
+    template = cached_template(template)
     rng = np.random.default_rng(cohort.subject_seed(seed, subject_id))
     params = draw_subject(rng, preset, template)
     images = simulate_subject(params, preset, template)
@@ -120,6 +127,7 @@ def generate_cohort(
     preset: str,
     only: list[str] | None = None,
     jobs: int = 1,
+    template: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Write ``out/subjects.tsv`` and the subject folders of the cohort (or of ``only``).
 
@@ -138,6 +146,9 @@ def generate_cohort(
         to the same subject of a full run.
     jobs : int
         Worker processes.
+    template : path-like, optional
+        The template cache file: read when it holds this version's template, else
+        built once and written there (see :mod:`synflair.phantom.template_cache`).
 
     Returns
     -------
@@ -151,19 +162,26 @@ def generate_cohort(
     """
     preset_obj, ids = _validate(n_subjects, seed, preset, only, jobs)
     out = check_output_dir(out)
+    if template is not None:
+        from synflair.phantom.template_cache import cached_template
+
+        cached_template(template)  # built and written once, before any worker reads it
     # a line per subject done, with the rate and the ETA (and a bar on a terminal)
     progress = Progress(len(ids), "phantom subjects", every=1, unit="subject", logger=log)
     with progress:
         if jobs == 1 or len(ids) == 1:
             folders = []
             for sid in ids:
-                folders.append(generate_subject(out, sid, seed, preset_obj))
+                folders.append(generate_subject(out, sid, seed, preset_obj, template))
                 progress.update()
         else:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(max_workers=min(jobs, len(ids))) as pool:
-                futures = [pool.submit(generate_subject, out, sid, seed, preset_obj) for sid in ids]
+                futures = [
+                    pool.submit(generate_subject, out, sid, seed, preset_obj, template)
+                    for sid in ids
+                ]
                 for future in as_completed(futures):
                     future.result()
                     progress.update()

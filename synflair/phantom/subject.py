@@ -35,6 +35,7 @@ from synflair.phantom.fields import (
 from synflair.phantom.flow import FlowPerturbation, draw_flow, flow_maps
 from synflair.phantom.lesions import Lesion, draw_lesions, render_composition
 from synflair.phantom.presets import PhantomPreset
+from synflair.phantom.sampling import sample_maps
 from synflair.phantom.scalp import ScalpLayers, draw_scalp, scalp_fractions
 from synflair.phantom.tissues import COMPARTMENTS, TissueValues, draw_tissues
 from synflair.physics import CONVENTIONAL_FLAIR, MDME_PAPER
@@ -227,8 +228,6 @@ class SubjectAnatomy:
             Fractions of the voxel that are the normal-appearing and the fluid part
             of lesion tissue (see :func:`pool_fractions`).
         """
-        from scipy import ndimage
-
         shape = np.shape(points)[1:]
         flat = np.asarray(points, dtype=np.float64).reshape(3, -1)
         to_head = np.linalg.inv(self.params.pose.matrix())
@@ -238,17 +237,16 @@ class SubjectAnatomy:
         inverse = np.linalg.inv(self.template.affine).astype(np.float32)
         index = inverse[:3, :3] @ template_points + inverse[:3, 3:4]
 
-        def sample(name):
-            return ndimage.map_coordinates(
-                self.maps[name], index, order=1, mode="nearest", prefilter=False
-            )
+        names = ["icv", "WM", "GM", "lesion", "distance"]
+        names += ["ventricles"] * ventricles + ["lesion_normal", "lesion_fluid"] * composition
+        sample = dict(zip(names, sample_maps([self.maps[n] for n in names], index), strict=True))
 
-        icv = sample("icv")
+        icv = sample["icv"]
         out = np.zeros((len(COMPARTMENTS), flat.shape[1]), dtype=np.float32)
         for name in ("WM", "GM", "lesion"):
-            out[COMPARTMENTS.index(name)] = sample(name)
+            out[COMPARTMENTS.index(name)] = sample[name]
         out[_CSF] = np.clip(icv - out.sum(axis=0), 0.0, 1.0)
-        scalp = scalp_fractions(sample("distance"), template_points, self.params.scalp)
+        scalp = scalp_fractions(sample["distance"], template_points, self.params.scalp)
         extra = sum(scalp.values())
         scale = np.where(icv + extra > 1.0, np.clip(1.0 - icv, 0, 1) / np.maximum(extra, 1e-6), 1)
         for name, value in scalp.items():
@@ -256,9 +254,9 @@ class SubjectAnatomy:
         out = out.reshape((len(COMPARTMENTS), *shape))
         extra = []
         if ventricles:
-            extra.append(sample("ventricles").reshape(shape))
+            extra.append(sample["ventricles"].reshape(shape))
         if composition:
-            parts = [sample(n).reshape(shape) for n in ("lesion_normal", "lesion_fluid")]
+            parts = [sample[n].reshape(shape) for n in ("lesion_normal", "lesion_fluid")]
             extra.append(np.minimum(np.stack(parts), out[_LESION]))
         return (out, *extra) if extra else out
 

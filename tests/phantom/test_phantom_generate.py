@@ -195,8 +195,13 @@ def test_fake_identifiers_are_in_the_dicom(ci_cohort):
     assert mdme.SeriesInstanceUID != flair.SeriesInstanceUID
 
 
-def test_only_gives_the_same_bytes(ci_cohort, tmp_path):
-    generate_cohort(tmp_path, 2, 11, "ci", only=["sub-ph02"])
+def test_only_gives_the_same_bytes(ci_cohort, tmp_path, template):
+    # ... also when the template anatomy comes from a cache file (the workflow's way)
+    from synflair.phantom.template_cache import write_template
+
+    cache = write_template(template, tmp_path.parent / f"{tmp_path.name}-template.npz")
+    generate_cohort(tmp_path, 2, 11, "ci", only=["sub-ph02"], template=cache)
+    cache.unlink()
     assert not (tmp_path / "sub-ph01").exists()
     for series in ("mdme", "flair"):
         full = sorted((ci_cohort / "sub-ph02" / "dicom" / series).glob("*.dcm"))
@@ -280,6 +285,7 @@ def test_cli_errors_are_one_line(tmp_path):
         ["--out", str(tmp_path / "b"), "--subjects", "2", "--preset", "tiny"],
         ["--out", str(blocker / "c"), "--subjects", "2", "--preset", "ci"],
         ["--out", str(tmp_path / "d"), "--subjects", "2", "--preset", "ci", "--only", "ph07"],
+        ["--out", str(tmp_path / "e"), "--template-only"],
     ):
         result = _cli(*args)
         assert result.returncode == 2, result.stderr

@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.workflow]
 
 N_SUBJECTS, N_TEST = 5, 2
 UPSTREAM = (
+    "phantom_template",
     "phantom_subject",
     "convert_mdme",
     "convert_flair",

@@ -119,6 +119,7 @@ def test_valid_sheet_with_relative_paths_plans_the_whole_pipeline(workflow_dir):
     assert counts["infer_dl_flair"] == 2  # one test subject: DL (stage 2) and stage 1
     assert counts["evaluate_metrics"] == 1
     assert "phantom_subject" not in counts and "evaluate_truth" not in counts
+    assert "phantom_template" not in counts
     assert counts["report_html"] == 1
 
 

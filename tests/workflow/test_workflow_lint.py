@@ -41,6 +41,7 @@ def test_dry_run_plans_every_stage(workflow_dir, configfile, n_subjects, n_test)
     counts = job_counts(result.stdout)
     n_train = n_subjects - n_test
     assert counts["phantom_subject"] == n_subjects
+    assert counts["phantom_template"] == 1  # the template anatomy, built once for all
     assert counts["convert_mdme"] == counts["convert_flair"] == n_subjects
     assert counts["quantify_maps"] == counts["register_flair"] == n_subjects
     assert counts["preprocess_csf_suppress"] == n_train
