@@ -139,17 +139,12 @@ class Deformation:
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         """Deformed points ``z + u(z)`` for ``points`` of shape (3, n) (MNI mm)."""
-        from scipy import ndimage
+        from synflair.phantom.sampling import sample_maps
 
         points = np.asarray(points, dtype=np.float32)
         inverse = np.linalg.inv(self.affine).astype(np.float32)
         index = inverse[:3, :3] @ points + inverse[:3, 3:4]
-        out = np.empty_like(points)
-        for axis in range(3):
-            out[axis] = points[axis] + ndimage.map_coordinates(
-                self.field[axis], index, order=1, mode="nearest", prefilter=False
-            )
-        return out
+        return points + sample_maps(list(self.field), index)
 
 
 def draw_deformation(
