@@ -18,7 +18,9 @@ rule register_flair:
         "logs/registration/sub-{subject}.log",
     conda:
         "../../envs/registration.yaml"
-    threads: 2
+    # one ITK thread: ANTs' multi-threaded registration differs from run to run (about 0.1
+    # degree), one thread gives the same transform every time; subjects run in parallel
+    threads: 1
     params:
         backend=config["registration"]["backend"],
         dof=config["registration"]["dof"],
