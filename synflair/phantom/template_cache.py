@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from synflair.atomic import atomic_output
+from synflair.errors import SynflairError
 from synflair.phantom import anatomy
 from synflair.phantom.anatomy import AnatomySettings, SurfaceBand, Template
 
@@ -106,6 +107,12 @@ def cached_template(
     path : path-like or None
         The cache file; None builds the template without a file.
     settings : AnatomySettings, optional
+
+    Raises
+    ------
+    SynflairError
+        If the cache cannot be written at ``path`` (before building, where the
+        folder cannot be made).
     """
     settings = AnatomySettings() if settings is None else settings
     if path is None:
@@ -116,6 +123,17 @@ def cached_template(
             return read_template(path, settings)
         except ValueError as error:
             log.warning("%s; building the template again", error)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SynflairError(
+            f"template cache {path}: cannot write there ({error.strerror or error})"
+        ) from error
     template = anatomy.load_template(settings)
-    write_template(template, path, settings)
+    try:
+        write_template(template, path, settings)
+    except OSError as error:
+        raise SynflairError(
+            f"template cache {path}: cannot write there ({error.strerror or error})"
+        ) from error
     return template

@@ -285,7 +285,6 @@ def test_cli_errors_are_one_line(tmp_path):
         ["--out", str(tmp_path / "b"), "--subjects", "2", "--preset", "tiny"],
         ["--out", str(blocker / "c"), "--subjects", "2", "--preset", "ci"],
         ["--out", str(tmp_path / "d"), "--subjects", "2", "--preset", "ci", "--only", "ph07"],
-        ["--out", str(tmp_path / "e"), "--template-only"],
     ):
         result = _cli(*args)
         assert result.returncode == 2, result.stderr
