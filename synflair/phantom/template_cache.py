@@ -78,12 +78,13 @@ def read_template(path: str | os.PathLike, settings: AnatomySettings | None = No
         If the file was written by another version or other settings, or is not
         a template cache; the message names the file.
     """
+    unreadable = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("one array, not an .npz")
+    except unreadable as error:
         raise ValueError(f"{path}: not a readable template cache ({error})") from error
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not a readable template cache (one array, not an .npz)")
     with data:
         if "key" not in data.files or str(data["key"]) != template_key(settings):
             raise ValueError(
@@ -92,7 +93,7 @@ def read_template(path: str | os.PathLike, settings: AnatomySettings | None = No
         try:
             band = SurfaceBand(**{p.name: data[_BAND + p.name] for p in fields(SurfaceBand)})
             values = {f.name: band if f.name == "band" else data[f.name] for f in fields(Template)}
-        except (KeyError, OSError, ValueError, zipfile.BadZipFile) as error:
+        except unreadable as error:
             raise ValueError(f"{path}: not a readable template cache ({error})") from error
     return Template(**values)
 
@@ -124,16 +125,16 @@ def cached_template(
         except ValueError as error:
             log.warning("%s; building the template again", error)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)  # refused before the build, if at all
     except OSError as error:
-        raise SynflairError(
-            f"template cache {path}: cannot write there ({error.strerror or error})"
-        ) from error
+        raise _unwritable(path, error) from error
     template = anatomy.load_template(settings)
     try:
         write_template(template, path, settings)
     except OSError as error:
-        raise SynflairError(
-            f"template cache {path}: cannot write there ({error.strerror or error})"
-        ) from error
+        raise _unwritable(path, error) from error
     return template
+
+
+def _unwritable(path: Path, error: OSError) -> SynflairError:
+    return SynflairError(f"template cache {path}: cannot write there ({error.strerror or error})")
