@@ -11,7 +11,7 @@ rule phantom_template:
     conda:
         "../../envs/phantom.yaml"
     params:
-        root=PHANTOM_DIR,
+        root=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m synflair phantom --out {params.root:q} --template {output:q} --template-only "
         "> {log:q} 2>&1"
