@@ -182,9 +182,14 @@ def cpu_state(module_or_optimizer) -> dict:
 
 
 def save_archive(path: str | os.PathLike, payload: dict) -> Path:
-    """``torch.save`` ``payload`` to ``path`` atomically."""
-    with atomic_output(path) as tmp:
-        torch.save(payload, tmp)
+    """``torch.save`` ``payload`` to ``path`` atomically.
+
+    Saved through an open file, so that the archive's folder is torch's fixed
+    ``archive/`` and not the temporary file's name (host, pid and random letters):
+    the same payload gives the same bytes on every run.
+    """
+    with atomic_output(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(payload, handle)
     return Path(path)
 
 

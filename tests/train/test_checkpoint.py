@@ -1,6 +1,7 @@
 """Model files and checkpoints: round trips and clear errors for bad files."""
 
 import pickle
+import zipfile
 
 import pytest
 import torch
@@ -49,6 +50,15 @@ def test_model_round_trip(tmp_path):
     ):
         assert torch.equal(a, b)
     assert not list(tmp_path.glob(".model*"))  # no temporary left behind
+
+
+def test_the_same_model_gives_the_same_bytes(tmp_path):
+    # the archive's folder is torch's fixed name, not the temporary file's (host, pid, letters)
+    _write_model(tmp_path / "a.pt")
+    _write_model(tmp_path / "b.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.pt") as archive:
+        assert {name.split("/")[0] for name in archive.namelist()} == {"archive"}
 
 
 @pytest.mark.parametrize("keep", [0, 100, 0.5])
