@@ -53,6 +53,16 @@ def test_train_both_stages_then_infer(tiny_cohort, preset, tmp_path, capsys):
     assert np.array_equal(load_data(out2)[0], flair)
 
 
+def test_two_trainings_give_the_same_model_file(tiny_cohort, preset, tmp_path):
+    # same data, configuration and seed: the same bytes, so a rerun of the workflow
+    # reproduces its models (the workdirs' names differ, as the workflow's run ids do)
+    base = ["train", "--manifest", str(tiny_cohort), "--config", str(preset), "--device", "cpu"]
+    for name in ("a", "b"):
+        out = ["--out", str(tmp_path / name / "model.pt"), "--workdir", str(tmp_path / f"w{name}")]
+        assert main([*base, "--stage", "1", *out, "--iterations", "4"]) == 0
+    assert (tmp_path / "a" / "model.pt").read_bytes() == (tmp_path / "b" / "model.pt").read_bytes()
+
+
 def test_cli_errors_are_one_line(tiny_cohort, preset, tmp_path, capsys):
     base = ["train", "--manifest", str(tiny_cohort), "--config", str(preset)]
     assert main([*base, "--stage", "2", "--out", "m.pt", "--workdir", str(tmp_path)]) == 2
