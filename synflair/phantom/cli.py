@@ -9,7 +9,7 @@ from synflair.phantom.generate import generate_cohort
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``synflair phantom``."""
-    parser.add_argument("--out", required=True, help="cohort folder (created)")
+    parser.add_argument("--out", help="cohort folder (created; required unless --template-only)")
     parser.add_argument(
         "--subjects",
         type=int,
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> None:
 
         cached_template(args.template)
         return
+    if args.out is None:
+        raise SynflairError("--out is required: the cohort folder to write")
     n = args.subjects
     if n is None and args.preset in PRESETS:
         n = PRESETS[args.preset].n_subjects

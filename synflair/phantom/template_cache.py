@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 import zipfile
 from dataclasses import fields
 from pathlib import Path
@@ -128,11 +129,13 @@ def cached_template(
         path.parent.mkdir(parents=True, exist_ok=True)  # refused before the build, if at all
     except OSError as error:
         raise _unwritable(path, error) from error
+    start = time.perf_counter()
     template = anatomy.load_template(settings)
     try:
         write_template(template, path, settings)
     except OSError as error:
         raise _unwritable(path, error) from error
+    log.info("template built and written to %s in %.1f s", path, time.perf_counter() - start)
     return template
 
 

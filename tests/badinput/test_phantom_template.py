@@ -13,7 +13,7 @@ def test_template_cache_under_a_regular_file(tmp_path, capsys):
     cache = blocker / "template.npz"
     start = time.perf_counter()
     line = assert_refused(
-        ["phantom", "--out", tmp_path / "cohort", "--template", cache, "--template-only"],
+        ["phantom", "--template", cache, "--template-only"],
         capsys,
         names=[str(cache), "cannot write"],
         outputs=[cache],
@@ -30,3 +30,7 @@ def test_template_only_needs_the_cache_path(tmp_path, capsys):
         names=["--template-only needs --template FILE"],
     )
     assert not (tmp_path / "cohort").exists()
+
+
+def test_out_is_required_to_write_subjects(capsys):
+    assert_refused(["phantom", "--subjects", "2", "--preset", "ci"], capsys, names=["--out"])

@@ -10,11 +10,8 @@ rule phantom_template:
         "logs/phantom/template.log",
     conda:
         "../../envs/phantom.yaml"
-    params:
-        root=lambda wildcards, output: Path(output[0]).parent,
     shell:
-        "python -m synflair phantom --out {params.root:q} --template {output:q} --template-only "
-        "> {log:q} 2>&1"
+        "python -m synflair phantom --template {output:q} --template-only > {log:q} 2>&1"
 
 
 rule phantom_subject:
