@@ -13,13 +13,7 @@ from synflair.models.normalization import InputNormalization
 from synflair.nifti import save
 from synflair.train.config import config_from_dict
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _generator(in_channels=8, seed=0, scale=3.0):

@@ -14,13 +14,7 @@ from synflair.models.normalization import InputNormalization
 from synflair.nifti import load_data, save
 from synflair.train.config import config_from_dict
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _generator(seed=0, relative=True):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 from tiny_config import TINY_CONFIG
 from train_cohort import TISSUES, tiny_subject, write_cohort  # noqa: F401
@@ -23,12 +22,8 @@ from synflair.train.config import config_from_dict
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Train on one thread: on a shared 2-core machine, two OpenMP threads contend badly."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_torch_thread(one_torch_thread):
+    """Every test here on one torch thread (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")
