@@ -14,6 +14,14 @@ or more subjects each. Output: three tables,
 A comparison that cannot be computed (fewer than 2 paired subjects, NaN
 values, all differences zero) is a row with NaN and the reason in ``note``.
 
+A lesion metric can be undefined for a subject without anything having failed:
+a Dice when both lesion maps are empty, a lesion contrast when the conventional
+FLAIR's lesion map is too small (a subject without lesions, e.g. a control).
+``synflair metrics`` writes such a value as NaN with the reason in ``note``;
+the subject is then left out of that comparison, in every table alike, and the
+test's ``note`` names it and the reason (:func:`split_undefined`). Any other
+NaN still makes its test NaN.
+
 Reference: Hagiwara et al., AJNR 2019;40:224-230, "Statistical Analysis".
 """
 
@@ -34,6 +42,8 @@ from synflair.stats.normality import shapiro_wilk
 from synflair.stats.wilcoxon import EXACT_MAX_N, METHODS, NAN_POLICIES, wilcoxon_signed_rank
 from synflair.tables import read_tsv
 
+#: The region of the lesion metrics in the metric tables.
+LESION_REGION = "lesions"
 #: Tissue regions compared with each other within an image, in the paper's order.
 TISSUE_PAIRS = (("GM", "WM"), ("GM", "CSF"), ("WM", "CSF"))
 #: Prefix of the lesion-overlap metrics compared between images.
@@ -168,6 +178,44 @@ def select_scaling(metrics: pd.DataFrame, scaling: str) -> pd.DataFrame:
     return metrics[metrics["scaling"].isin([scaling, SCALING_NONE])]
 
 
+def split_undefined(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows to analyse, and the lesion-metric rows undefined for their subject.
+
+    Undefined: region :data:`LESION_REGION`, value NaN, and a reason in ``note``
+    (``synflair metrics`` writes one exactly where the metric does not exist for the
+    subject, e.g. ``"both lesion maps are empty"``). A NaN without a reason, or in any
+    other region, stays in the rows to analyse and makes its test NaN.
+    """
+    undefined = (
+        (frame["region"] == LESION_REGION)
+        & frame["value"].isna()
+        & (frame["note"].fillna("").astype(str).str.strip() != "")
+    )
+    return frame[~undefined], frame[undefined]
+
+
+def drop_undefined(
+    a: pd.Series, b: pd.Series, undefined: pd.DataFrame, images, region: str, metric: str
+) -> tuple[pd.Series, pd.Series, str]:
+    """Leave the subjects whose ``metric`` is undefined for either image out of both sides.
+
+    Returns the two series and a note naming the subjects and the reasons (``""`` if none).
+    """
+    rows = undefined[
+        undefined["image"].isin(list(images))
+        & (undefined["region"] == region)
+        & (undefined["metric"] == metric)
+    ]
+    if rows.empty:
+        return a, b, ""
+    reasons = {}
+    for row in rows.sort_values(["subject", "image"]).itertuples(index=False):
+        reasons.setdefault(row.subject, f"{row.image}: {row.note}")
+    gone = list(reasons)
+    note = f"left out, {metric} undefined: " + ", ".join(f"{s} ({reasons[s]})" for s in gone)
+    return a.drop(gone, errors="ignore"), b.drop(gone, errors="ignore"), note
+
+
 def _series(frame: pd.DataFrame, image: str, region: str, metric: str) -> pd.Series:
     rows = frame[(frame["image"] == image) & (frame["region"] == region)]
     rows = rows[rows["metric"] == metric]
@@ -276,8 +324,8 @@ def _planned_tests(frame: pd.DataFrame, config: StatsConfig, images: list[str], 
     for metric in dice_metrics(frame):
         for other in others:
             pair = (baseline, other)
-            yield _Planned(metric, (baseline, "lesions"), (other, "lesions"), pair,
-                           " vs ".join(pair), "lesions", SCALING_NONE)  # fmt: skip
+            yield _Planned(metric, (baseline, LESION_REGION), (other, LESION_REGION), pair,
+                           " vs ".join(pair), LESION_REGION, SCALING_NONE)  # fmt: skip
 
 
 def comparisons_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) -> pd.DataFrame:
@@ -286,16 +334,21 @@ def comparisons_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS
     ``mean_x`` and ``statistic`` refer to the first-named side of ``comparison``
     (``"synthetic vs dl"``: x = synthetic). A test whose sides both have no values is left out.
     """
-    frame = select_scaling(metrics, config.scaling)
-    images = images_under_test(frame, config)
-    regions = _present(frame[frame["metric"].isin(config.metrics)], "region", config.regions)
+    selected = select_scaling(metrics, config.scaling)
+    images = images_under_test(selected, config)
+    regions = _present(selected[selected["metric"].isin(config.metrics)], "region", config.regions)
+    frame, undefined = split_undefined(selected)
     rows = []
-    for test in _planned_tests(frame, config, images, regions):
+    for test in _planned_tests(selected, config, images, regions):
+        if all(_series(selected, *side, test.metric).empty for side in (test.x, test.y)):
+            continue
         a = _series(frame, *test.x, test.metric)
         b = _series(frame, *test.y, test.metric)
-        if a.empty and b.empty:
-            continue
+        a, b, left_out = drop_undefined(
+            a, b, undefined, {test.x[0], test.y[0]}, test.region, test.metric
+        )
         _, x, y, notes = _paired(a, b, test.names)
+        notes = [left_out, *notes] if left_out else notes
         rows.append(_test_row(
             config, x, y, notes, comparison=" vs ".join(test.names), image=test.image,
             region=test.region, metric=test.metric, scaling=test.scaling,
@@ -313,6 +366,7 @@ def normality_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) 
     images = images_under_test(frame, config)
     baseline = images[0]
     metric_names = [*config.metrics, *dice_metrics(frame)]
+    frame, undefined = split_undefined(frame)
     rows = []
     for metric in metric_names:
         sub = frame[frame["metric"] == metric]
@@ -323,7 +377,9 @@ def normality_table(metrics: pd.DataFrame, config: StatsConfig = DEFAULT_STATS) 
             for other in images[1:]:
                 a = _series(sub, baseline, region, metric)
                 b = _series(sub, other, region, metric)
+                a, b, left_out = drop_undefined(a, b, undefined, {baseline, other}, region, metric)
                 _, x, y, notes = _paired(a, b, (baseline, other))
+                notes = [left_out, *notes] if left_out else notes
                 variables.append((f"{baseline} - {other}", pd.Series(x - y), notes))
             for variable, values, notes in variables:
                 if values.empty:

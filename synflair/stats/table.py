@@ -14,7 +14,15 @@ import math
 import numpy as np
 import pandas as pd
 
-from synflair.stats.analysis import DEFAULT_STATS, StatsConfig, dice_metrics, select_scaling
+from synflair.stats.analysis import (
+    DEFAULT_STATS,
+    LESION_REGION,
+    StatsConfig,
+    dice_metrics,
+    drop_undefined,
+    select_scaling,
+    split_undefined,
+)
 
 SUMMARY_COLUMNS = (
     "region",
@@ -59,18 +67,22 @@ def summary_table(
         One row per region in ``config.regions`` and metric in ``config.metrics`` that
         has values, then one row per lesion-Dice metric (region ``"lesions"``). Means and
         SDs are over the paired subjects (over each image's own subjects when there is no
-        pair, e.g. DL-FLAIR missing).
+        pair, e.g. DL-FLAIR missing), without the subjects for which a lesion metric is
+        undefined (:func:`~synflair.stats.analysis.split_undefined`), as in the tests.
     """
-    frame = select_scaling(metrics, config.scaling)
+    selected = select_scaling(metrics, config.scaling)
+    frame, undefined = split_undefined(selected)
     comparison = f"{config.baseline} vs {config.compare}"
     rows = []
     keys = [(r, m) for r in config.regions for m in config.metrics]
-    keys += [("lesions", m) for m in dice_metrics(frame)]
+    keys += [(LESION_REGION, m) for m in dice_metrics(selected)]
     for region, metric in keys:
         sub = frame[(frame["region"] == region) & (frame["metric"] == metric)]
         a = sub[sub["image"] == config.baseline].set_index("subject")["value"]
         b = sub[sub["image"] == config.compare].set_index("subject")["value"]
-        if a.empty and b.empty:
+        images = (config.baseline, config.compare)
+        a, b, left_out = drop_undefined(a, b, undefined, images, region, metric)
+        if a.empty and b.empty and not left_out:
             continue
         paired = sorted(set(a.index) & set(b.index))
         # Without a single pair (one image missing), each column summarizes its own subjects.
