@@ -130,7 +130,10 @@ def test_stats_cli_errors(tmp_path, capsys):
     assert main(["stats", "--metrics", str(out), "--out-dir", str(tmp_path / "one")]) == 0
     tests = pd.read_csv(tmp_path / "one" / "tests.tsv", sep="\t")
     assert tests["p"].isna().all()
-    # lesion contrast is NaN here (too few lesion voxels), which the note says first
+    # lesion contrast is undefined here (too few lesion voxels): the subject is left out,
+    # and the note says so and why
     nan_contrast = tests["metric"].str.startswith("lesion_contrast_")
     assert tests[~nan_contrast]["note"].str.contains("fewer than 2").all()
-    assert tests[nan_contrast]["note"].str.contains("NaN").all()
+    assert tests[nan_contrast]["note"].str.contains("left out").all()
+    assert tests[nan_contrast]["note"].str.contains("need 5 or more").all()
+    assert (tests[nan_contrast]["n"] == 0).all()
