@@ -60,8 +60,18 @@ def _fails_before_any_job(workdir, result, *needles):
             {"preprocess.ir_index": [5, 99]},
             ["config key 'preprocess.ir_index[1]': 99 is invalid; expected a number <= 8"],
         ),
+        (
+            {"registration.interpolation": "cubic"},
+            ["config key 'registration.interpolation': 'cubic'", "linear", "spline"],
+        ),
     ],
-    ids=["unknown-key", "wrong-type", "delay-attribute-injection", "ir-index-range"],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "delay-attribute-injection",
+        "ir-index-range",
+        "interpolation",
+    ],
 )
 def test_invalid_config_value(workflow_dir, changes, needles):
     path = _config_file(workflow_dir, **changes)
@@ -132,6 +142,14 @@ def test_nested_command_line_override_as_config_readme_shows(workflow_dir, overr
     result = snakemake(workflow_dir, "-n", "--config", override)
     assert result.returncode == 0, result.stdout + result.stderr
     assert job_counts(result.stdout)["phantom_subject"] == subjects
+
+
+def test_registration_interpolation_reaches_the_register_command(workflow_dir):
+    result = snakemake(workflow_dir, "-n", "-p", "--config", "registration={interpolation: spline}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [line for line in result.stdout.splitlines() if "synflair register" in line]
+    assert len(commands) == job_counts(result.stdout)["register_flair"] > 0
+    assert all("--interp spline" in line for line in commands), commands
 
 
 def test_nested_override_of_the_wrong_type_names_the_key(workflow_dir):

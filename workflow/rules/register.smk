@@ -24,9 +24,10 @@ rule register_flair:
     params:
         backend=config["registration"]["backend"],
         dof=config["registration"]["dof"],
+        interp=config["registration"].get("interpolation", "linear"),
     shell:
         "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={threads} python -m synflair register "
         "--moving {input.moving:q} --fixed {input.fixed:q} --out {output.image:q} "
         "--transform {output.xfm:q} --itk {output.itk:q} --flirt {output.flirt:q} "
-        "--backend {params.backend:q} --dof {params.dof:q} "
+        "--backend {params.backend:q} --dof {params.dof:q} --interp {params.interp:q} "
         "> {log:q} 2>&1"
