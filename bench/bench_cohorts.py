@@ -16,12 +16,13 @@ lesions, metrics, statistics) once per cohort seed, each in its own folder, and 
 
     python bench/bench_cohorts.py --out /tmp/cohorts --seeds 1 2 2019 --cores 2
 
-``--preset`` chooses the training recipe (default ``config/train/demo.yaml``), so two
-recipes can be compared on the same cohorts (the phantom and every step before training
-are rebuilt per ``--out``). A cohort whose ``results/stats/table.tsv`` exists is not run
-again (delete its folder to rerun it). Writes ``OUT/cohorts.md`` (the printed tables),
-``OUT/targets.tsv`` and ``OUT/pooled.tsv``. A finished run of the workflow can be
-reused by linking it as ``OUT/seed-<seed>``.
+``--preset`` chooses the training recipe (default ``config/train/demo.yaml``) and ``--set
+KEY=VALUE`` (repeatable, dotted keys, YAML values, e.g. ``--set
+registration.interpolation=spline``) any other config value, so two settings can be compared
+on the same cohorts (every step is rebuilt per ``--out``). A cohort whose
+``results/stats/table.tsv`` exists is not run again (delete its folder to rerun it).
+Writes ``OUT/cohorts.md`` (the printed tables), ``OUT/targets.tsv`` and ``OUT/pooled.tsv``.
+A finished run of the workflow can be reused by linking it as ``OUT/seed-<seed>``.
 """
 
 from __future__ import annotations
@@ -44,17 +45,35 @@ REPO = Path(__file__).resolve().parents[1]
 TABLE = Path("results/stats/table.tsv")
 
 
-def run_cohort(folder: Path, seed: int, preset: Path, cores: int) -> float:
+def overlay_of(settings: list[str]) -> dict:
+    """``["a.b=1", ...]`` as a nested dict (values parsed as YAML)."""
+    overlay: dict = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set {setting!r}: expected KEY=VALUE, e.g. registration.dof=6")
+        *parents, last = key.split(".")
+        node = overlay
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[last] = yaml.safe_load(value)
+    return overlay
+
+
+def run_cohort(folder: Path, seed: int, preset: Path, cores: int, settings: dict) -> float:
     """Run the workflow up to the statistics table for one cohort seed; its wall seconds.
 
     The folder gets a copy of the repository's ``config/config.yaml`` (the workflow reads it
-    relative to its working folder) and ``cohort.yaml``, which sets the seed and the preset.
+    relative to its working folder) and ``cohort.yaml``: ``settings`` (nested config values)
+    with the seed and the preset.
     """
     if (folder / TABLE).is_file():
         return math.nan
     (folder / "config").mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "config" / "config.yaml", folder / "config" / "config.yaml")
-    overlay = {"phantom": {"seed": int(seed)}, "training": {"preset": str(preset)}}
+    overlay = {**settings}
+    overlay["phantom"] = {**overlay.get("phantom", {}), "seed": int(seed)}
+    overlay["training"] = {**overlay.get("training", {}), "preset": str(preset)}
     (folder / "cohort.yaml").write_text(yaml.safe_dump(overlay))
     command = [
         sys.executable, "-m", "snakemake", str(TABLE),
@@ -127,7 +146,10 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", type=Path, default=REPO / "config/train/demo.yaml",
                         help="training preset (default config/train/demo.yaml)")  # fmt: skip
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config value for every cohort (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
+    settings = overlay_of(args.set)
     preset = args.preset.resolve()
     if not preset.is_file():
         parser.error(f"--preset {args.preset}: no such file")
@@ -135,7 +157,7 @@ def main(argv=None) -> int:
     rows, frames, lines = [], [], []
     for seed in args.seeds:
         folder = (args.out / f"seed-{seed}").resolve()
-        seconds = run_cohort(folder, seed, preset, args.cores)
+        seconds = run_cohort(folder, seed, preset, args.cores, settings)
         metrics = cohort_metrics(folder, seed)
         summary = summary_table(metrics, comparisons_table(metrics), DEFAULT_STATS)
         frames.append(metrics)
