@@ -181,6 +181,18 @@ def select_scaling(metrics: pd.DataFrame, scaling: str) -> pd.DataFrame:
 def split_undefined(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows to analyse, and the lesion-metric rows undefined for their subject.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Tidy metrics (columns :data:`METRIC_COLUMNS`).
+
+    Returns
+    -------
+    analysed, undefined : pandas.DataFrame
+        The rows to analyse and the undefined rows; together, ``frame``.
+
+    Notes
+    -----
     Undefined: region :data:`LESION_REGION`, value NaN, and a reason in ``note``
     (``synflair metrics`` writes one exactly where the metric does not exist for the
     subject, e.g. ``"both lesion maps are empty"``). A NaN without a reason, or in any
@@ -199,7 +211,23 @@ def drop_undefined(
 ) -> tuple[pd.Series, pd.Series, str]:
     """Leave the subjects whose ``metric`` is undefined for either image out of both sides.
 
-    Returns the two series and a note naming the subjects and the reasons (``""`` if none).
+    Parameters
+    ----------
+    a, b : pandas.Series
+        The two sides' values, indexed by subject.
+    undefined : pandas.DataFrame
+        The undefined rows (:func:`split_undefined`).
+    images : collection of str
+        The images of the two sides.
+    region, metric : str
+        What is compared.
+
+    Returns
+    -------
+    a, b : pandas.Series
+        Without those subjects.
+    note : str
+        ``"left out, <metric> undefined: <subject> (<image>: <reason>), ..."``; ``""`` if none.
     """
     rows = undefined[
         undefined["image"].isin(list(images))
