@@ -132,6 +132,12 @@ def targets(summary: pd.DataFrame) -> list[dict]:
     return out
 
 
+def scored(name: str, metrics: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """The summary table of ``metrics`` and its target rows, labelled ``cohort = name``."""
+    summary = summary_table(metrics, comparisons_table(metrics), DEFAULT_STATS)
+    return summary, [{"cohort": name, **target} for target in targets(summary)]
+
+
 def markdown(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
@@ -159,22 +165,17 @@ def main(argv=None) -> int:
         folder = (args.out / f"seed-{seed}").resolve()
         seconds = run_cohort(folder, seed, preset, args.cores, settings)
         metrics = cohort_metrics(folder, seed)
-        summary = summary_table(metrics, comparisons_table(metrics), DEFAULT_STATS)
         frames.append(metrics)
+        _, cohort_rows = scored(f"seed {seed}", metrics)
+        rows += cohort_rows
         wall = "(existing run)" if math.isnan(seconds) else f"{seconds:.0f} s"
-        lines.append(f"## Cohort seed {seed}: {wall}\n")
-        for target in targets(summary):
-            rows.append({"cohort": f"seed {seed}", **target})
-        lines.append(markdown(pd.DataFrame([r for r in rows if r["cohort"] == f"seed {seed}"])))
-        lines.append("")
+        lines += [f"## Cohort seed {seed}: {wall}\n", markdown(pd.DataFrame(cohort_rows)), ""]
     pooled = pd.concat(frames, ignore_index=True)
-    summary = summary_table(pooled, comparisons_table(pooled), DEFAULT_STATS)
-    for target in targets(summary):
-        rows.append({"cohort": "pooled", **target})
+    summary, pooled_rows = scored("pooled", pooled)
+    rows += pooled_rows
     lines.append(f"## Pooled: {len(args.seeds)} cohorts, "
                  f"{pooled['subject'].nunique()} test subjects\n")  # fmt: skip
-    lines.append(markdown(pd.DataFrame([r for r in rows if r["cohort"] == "pooled"])))
-    lines.append("")
+    lines += [markdown(pd.DataFrame(pooled_rows)), ""]
     lines.append(markdown(format_table(summary, DEFAULT_STATS)))
     text = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
